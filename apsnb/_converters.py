@@ -1,0 +1,121 @@
+"""Turning what users pass (strings, numbers, tzinfo objects) into checked values."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ._exceptions import InvalidTriggerArgumentType, NaiveDatetimeError, UnknownTimeZone
+
+UTC = timezone.utc
+
+
+@lru_cache(maxsize=None)
+def _zone(name: str) -> tzinfo:
+    if name == "local":
+        from tzlocal import get_localzone
+
+        return get_localzone()
+    if name.upper() in ("UTC", "Z"):
+        return ZoneInfo("UTC")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise UnknownTimeZone(name) from None
+
+
+def as_timezone(value: tzinfo | str | None, argument: str = "timezone") -> tzinfo:
+    """Return a tzinfo for an IANA name, ``"local"``, ``None`` (local) or a tzinfo."""
+    if value is None:
+        return _zone("local")
+    if isinstance(value, str):
+        return _zone(value.strip())
+    if value is UTC:
+        return ZoneInfo("UTC")
+    if isinstance(value, tzinfo):
+        return value
+    raise InvalidTriggerArgumentType(argument, value, "a time zone name or a tzinfo")
+
+
+def timezone_key(tz: tzinfo) -> str:
+    """Name a time zone so that :func:`as_timezone` gives it back (used in state)."""
+    key = getattr(tz, "key", None)
+    if isinstance(key, str):
+        return key
+    if isinstance(tz, timezone):
+        offset = tz.utcoffset(None)
+        if not offset:
+            return "UTC"
+        sign = "-" if offset < timedelta(0) else "+"
+        minutes = abs(offset) // timedelta(minutes=1)
+        return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    raise InvalidTriggerArgumentType(
+        "timezone", tz, "a ZoneInfo, a fixed-offset datetime.timezone or a zone name"
+    )
+
+
+def parse_timezone_key(key: str) -> tzinfo:
+    """The inverse of :func:`timezone_key`."""
+    if key[:1] in "+-" and len(key) == 6:
+        sign = -1 if key[0] == "-" else 1
+        hours, minutes = int(key[1:3]), int(key[4:6])
+        return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    return as_timezone(key)
+
+
+def as_aware_datetime(value: datetime | str, argument: str) -> datetime:
+    """Return an aware datetime; naive ones are refused, ISO strings are parsed."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidTriggerArgumentType(
+                argument, value, "an aware datetime or an ISO 8601 string with an offset"
+            ) from None
+        if parsed.tzinfo is None:
+            raise NaiveDatetimeError(argument, value)
+        return parsed
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise NaiveDatetimeError(argument, value)
+        return value
+    raise InvalidTriggerArgumentType(argument, value, "an aware datetime")
+
+
+def as_optional_aware_datetime(value: datetime | str | None, argument: str) -> datetime | None:
+    return None if value is None else as_aware_datetime(value, argument)
+
+
+def as_date(value: date | str, argument: str) -> date:
+    """Return a date; a datetime gives its date, an ISO string is parsed."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InvalidTriggerArgumentType(argument, value, "a date or an ISO date string")
+
+
+def as_timedelta(value: timedelta | float, argument: str) -> timedelta:
+    """Return a timedelta; numbers are seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    raise InvalidTriggerArgumentType(argument, value, "a timedelta or a number of seconds")
+
+
+def as_int(value: object, argument: str) -> int:
+    """Return an int; floats with a fraction and bools are refused."""
+    if isinstance(value, bool):
+        raise InvalidTriggerArgumentType(argument, value, "an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise InvalidTriggerArgumentType(argument, value, "an integer")

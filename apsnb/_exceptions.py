@@ -1,0 +1,125 @@
+"""The errors apsnb raises: each names what was wrong and says how to fix it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+
+class ApsnbError(Exception):
+    """Base class of every error apsnb raises on purpose."""
+
+
+class InvalidCronField(ApsnbError, ValueError):
+    """Raised when a cron field holds an expression it cannot accept."""
+
+    def __init__(self, field: str, value: object, reason: str, allowed: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        self.allowed = allowed
+        super().__init__(
+            f"{field}={value!r}: {reason}. {field} accepts {allowed}"
+        )
+
+
+class InvalidCrontab(ApsnbError, ValueError):
+    """Raised when a crontab string does not have the shape cron expects."""
+
+    def __init__(self, expression: str, reason: str) -> None:
+        self.expression = expression
+        super().__init__(
+            f"crontab {expression!r}: {reason}. Write 5 fields "
+            f"('minute hour day month day_of_week'), 6 with seconds first, "
+            f"or one of @yearly @annually @monthly @weekly @daily @midnight @hourly"
+        )
+
+
+class UnknownTimeZone(ApsnbError, ValueError):
+    """Raised when a time zone name is not in the time zone database."""
+
+    def __init__(self, name: object) -> None:
+        self.name = name
+        super().__init__(
+            f"unknown time zone {name!r}: use an IANA name such as 'Europe/Helsinki', "
+            f"'America/New_York' or 'UTC' (see zoneinfo.available_timezones()), "
+            f"or pass a tzinfo object"
+        )
+
+
+class NaiveDatetimeError(ApsnbError, ValueError):
+    """Raised when a datetime without a time zone is given where an instant is needed."""
+
+    def __init__(self, argument: str, value: datetime | str) -> None:
+        self.argument = argument
+        self.value = value
+        super().__init__(
+            f"{argument}={value!r} has no time zone, so it does not name one instant. "
+            f"Attach one, e.g. datetime(2026, 3, 29, 9, tzinfo=ZoneInfo('Europe/Helsinki'))"
+            f", or pass an ISO string with an offset such as '2026-03-29T09:00:00+03:00'"
+        )
+
+
+class InvalidTriggerArgument(ApsnbError, ValueError):
+    """Raised when a trigger argument has an acceptable type but an impossible value."""
+
+    def __init__(self, trigger: str, argument: str, value: object, fix: str) -> None:
+        self.trigger = trigger
+        self.argument = argument
+        self.value = value
+        super().__init__(f"{trigger}({argument}={value!r}): {fix}")
+
+
+class InvalidTriggerArgumentType(ApsnbError, TypeError):
+    """Raised when a trigger argument is of a type the trigger cannot use."""
+
+    def __init__(self, argument: str, value: object, expected: str) -> None:
+        self.argument = argument
+        self.value = value
+        super().__init__(
+            f"{argument}={value!r} is a {type(value).__name__}; expected {expected}"
+        )
+
+
+class TriggerStateError(ApsnbError, ValueError):
+    """Raised when a trigger's saved state cannot be restored (unknown version, bad data)."""
+
+    def __init__(self, trigger: str, reason: str) -> None:
+        self.trigger = trigger
+        super().__init__(f"cannot restore {trigger} from its saved state: {reason}")
+
+
+class MaxIterationsReached(ApsnbError, RuntimeError):
+    """Raised when an ``AndTrigger`` finds no common fire time in ``max_iterations`` steps.
+
+    ``trace`` holds the children's fire times at the last few steps, oldest first, so
+    one can see why they never agree.
+    """
+
+    def __init__(
+        self,
+        max_iterations: int,
+        threshold_seconds: float,
+        trace: Sequence[Sequence[Any]] = (),
+    ) -> None:
+        self.max_iterations = max_iterations
+        self.threshold_seconds = threshold_seconds
+        self.trace = [list(row) for row in trace]
+        lines = [
+            f"the triggers found no fire times within {threshold_seconds:g} s of each "
+            f"other in {max_iterations} iterations. Check that they can coincide (an "
+            f"interval with seconds against a cron on whole minutes never does), or "
+            f"raise threshold or max_iterations"
+        ]
+        if self.trace:
+            lines.append("last fire times of each child (one row per iteration):")
+            lines.extend(
+                "  " + " | ".join(_format_instant(value) for value in row)
+                for row in self.trace
+            )
+        super().__init__("\n".join(lines))
+
+
+def _format_instant(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else repr(value)

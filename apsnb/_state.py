@@ -1,0 +1,108 @@
+"""Saving and restoring trigger state as plain JSON-compatible data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from importlib import import_module
+from typing import Any
+
+from ._exceptions import ApsnbError, TriggerStateError
+
+
+def require_version(owner: object, state: object, supported: int) -> Mapping[str, Any]:
+    """Check that ``state`` is a mapping of a version this code can read; return it."""
+    name = type(owner).__name__
+    if not isinstance(state, Mapping):
+        raise TriggerStateError(name, f"expected a dict, got {type(state).__name__}")
+    version = state.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise TriggerStateError(name, f"the state has no integer 'version' ({version!r})")
+    if version > supported:
+        raise TriggerStateError(
+            name,
+            f"it was saved with state version {version}, but this apsnb reads up to "
+            f"version {supported}; upgrade apsnb to read it",
+        )
+    if version < 1:
+        raise TriggerStateError(name, f"version {version} does not exist")
+    return state
+
+
+def restoring(owner: object) -> _Restoring:
+    """Context manager that turns any error in ``__setstate__`` into TriggerStateError."""
+    return _Restoring(type(owner).__name__)
+
+
+class _Restoring:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> bool:
+        if exc is None or isinstance(exc, TriggerStateError):
+            return False
+        if isinstance(exc, KeyError):
+            raise TriggerStateError(self.name, f"the state lacks the key {exc}") from exc
+        if isinstance(exc, ApsnbError | ValueError | TypeError | AttributeError):
+            raise TriggerStateError(self.name, f"malformed state ({exc})") from exc
+        return False
+
+
+def dump_datetime(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def load_datetime(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset")
+    return parsed
+
+
+def dump_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def load_date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def qualified_name(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def dump_trigger(trigger: Any) -> dict[str, Any]:
+    """Save a (child) trigger as its class reference and its state."""
+    return {"type": qualified_name(type(trigger)), "state": trigger.__getstate__()}
+
+
+def load_trigger(data: Mapping[str, Any]) -> Any:
+    """Restore a trigger saved by :func:`dump_trigger`.
+
+    Only subclasses of :class:`apsnb.abc.Trigger` are restored, so a state cannot be
+    used to build arbitrary objects.
+    """
+    from .abc import Trigger
+
+    reference = data["type"]
+    module_name, _, qualname = reference.partition(":")
+    try:
+        target: Any = import_module(module_name)
+        for part in qualname.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        raise TriggerStateError(
+            reference, f"the class cannot be imported ({exc}); is its module installed?"
+        ) from exc
+    if not (isinstance(target, type) and issubclass(target, Trigger)):
+        raise TriggerStateError(reference, "it is not a Trigger subclass")
+    trigger = target.__new__(target)
+    trigger.__setstate__(data["state"])
+    return trigger
