@@ -48,7 +48,9 @@ def main(argv: list[str]) -> int:
     python = str(ensure_environment(EXTRAS[command]))
     if command == "demo":
         return subprocess.run([python, "-m", "apsnb", *rest], cwd=ROOT).returncode
-    lint = subprocess.run([python, "-m", "ruff", "check", "apsnb", "tests", "benchmarks"], cwd=ROOT)
+    lint = subprocess.run(
+        [python, "-m", "ruff", "check", "apsnb", "tests", "benchmarks"], cwd=ROOT
+    )
     tests = subprocess.run([python, "-m", "pytest", *rest], cwd=ROOT)
     return lint.returncode or tests.returncode
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone, tzinfo
-from functools import lru_cache
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ._exceptions import InvalidTriggerArgumentType, NaiveDatetimeError, UnknownTimeZone
 
-UTC = timezone.utc
+UTC = UTC
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zone(name: str) -> tzinfo:
     if name == "local":
         from tzlocal import get_localzone
@@ -71,7 +71,9 @@ def as_aware_datetime(value: datetime | str, argument: str) -> datetime:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
             raise InvalidTriggerArgumentType(
-                argument, value, "an aware datetime or an ISO 8601 string with an offset"
+                argument,
+                value,
+                "an aware datetime or an ISO 8601 string with an offset",
             ) from None
         if parsed.tzinfo is None:
             raise NaiveDatetimeError(argument, value)
@@ -83,7 +85,9 @@ def as_aware_datetime(value: datetime | str, argument: str) -> datetime:
     raise InvalidTriggerArgumentType(argument, value, "an aware datetime")
 
 
-def as_optional_aware_datetime(value: datetime | str | None, argument: str) -> datetime | None:
+def as_optional_aware_datetime(
+    value: datetime | str | None, argument: str
+) -> datetime | None:
     return None if value is None else as_aware_datetime(value, argument)
 
 
@@ -107,7 +111,9 @@ def as_timedelta(value: timedelta | float, argument: str) -> timedelta:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return timedelta(seconds=value)
-    raise InvalidTriggerArgumentType(argument, value, "a timedelta or a number of seconds")
+    raise InvalidTriggerArgumentType(
+        argument, value, "a timedelta or a number of seconds"
+    )
 
 
 def as_int(value: object, argument: str) -> int:
@@ -119,3 +125,27 @@ def as_int(value: object, argument: str) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     raise InvalidTriggerArgumentType(argument, value, "an integer")
+
+
+def as_number(value: object, argument: str) -> int | float:
+    """Return an int or a float; bools and other types are refused."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise InvalidTriggerArgumentType(argument, value, "a number")
+
+
+def require_zone_key(value: datetime, argument: str) -> datetime:
+    """Return ``value`` if its time zone can be saved by name, else raise.
+
+    A trigger's state names its zones (see :func:`timezone_key`); a tzinfo that has
+    no name (pytz, dateutil, ``ZoneInfo.from_file``) could not be restored.
+    """
+    try:
+        timezone_key(value.tzinfo)  # type: ignore[arg-type]
+    except InvalidTriggerArgumentType:
+        raise InvalidTriggerArgumentType(
+            argument,
+            value,
+            "a datetime whose tzinfo is a ZoneInfo or a fixed-offset datetime.timezone",
+        ) from None
+    return value

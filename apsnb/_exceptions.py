@@ -19,9 +19,7 @@ class InvalidCronField(ApsnbError, ValueError):
         self.value = value
         self.reason = reason
         self.allowed = allowed
-        super().__init__(
-            f"{field}={value!r}: {reason}. {field} accepts {allowed}"
-        )
+        super().__init__(f"{field}={value!r}: {reason}. {field} accepts {allowed}")
 
 
 class InvalidCrontab(ApsnbError, ValueError):
@@ -123,3 +121,17 @@ class MaxIterationsReached(ApsnbError, RuntimeError):
 
 def _format_instant(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else repr(value)
+
+
+class MaxSkipsReached(ApsnbError, RuntimeError):
+    """Raised when an ``ExcludeTrigger`` drops ``max_skips`` fire times in a row."""
+
+    def __init__(self, max_skips: int, first: datetime, last: datetime) -> None:
+        self.max_skips = max_skips
+        self.first = first
+        self.last = last
+        super().__init__(
+            f"every one of {max_skips} fire times in a row, from {first.isoformat()} "
+            f"to {last.isoformat()}, was excluded. Check that the excluded dates and "
+            f"triggers leave some fire times, or raise max_skips"
+        )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from importlib import import_module
 from typing import Any
 
-from ._exceptions import ApsnbError, TriggerStateError
+from ._converters import parse_timezone_key, timezone_key
+from ._exceptions import ApsnbError, InvalidTriggerArgumentType, TriggerStateError
 
 
 def require_version(owner: object, state: object, supported: int) -> Mapping[str, Any]:
@@ -17,7 +18,9 @@ def require_version(owner: object, state: object, supported: int) -> Mapping[str
         raise TriggerStateError(name, f"expected a dict, got {type(state).__name__}")
     version = state.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise TriggerStateError(name, f"the state has no integer 'version' ({version!r})")
+        raise TriggerStateError(
+            name, f"the state has no integer 'version' ({version!r})"
+        )
     if version > supported:
         raise TriggerStateError(
             name,
@@ -43,12 +46,18 @@ class _Restoring:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> bool:
+    def __exit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: object
+    ) -> bool:
         if exc is None or isinstance(exc, TriggerStateError):
             return False
         if isinstance(exc, KeyError):
-            raise TriggerStateError(self.name, f"the state lacks the key {exc}") from exc
-        if isinstance(exc, ApsnbError | ValueError | TypeError | AttributeError):
+            raise TriggerStateError(
+                self.name, f"the state lacks the key {exc}"
+            ) from exc
+        # LookupError: an index out of range; OverflowError: a date past year 9999.
+        malformed = ApsnbError | ValueError | TypeError | AttributeError | LookupError
+        if isinstance(exc, malformed | OverflowError):
             raise TriggerStateError(self.name, f"malformed state ({exc})") from exc
         return False
 
@@ -64,6 +73,41 @@ def load_datetime(value: str | None) -> datetime | None:
     if parsed.tzinfo is None:
         raise ValueError(f"{value!r} has no UTC offset")
     return parsed
+
+
+def dump_zoned_datetime(value: datetime | None) -> str | None:
+    """Save an aware datetime as ISO 8601 with its zone name appended (RFC 9557).
+
+    ``isoformat()`` keeps only the offset, so a restored ``Europe/Helsinki`` time
+    would become a fixed ``+02:00`` one and show the wrong offset after the next DST
+    change. ``2026-03-29T04:00:00+03:00[Europe/Helsinki]`` keeps both; the zone is
+    left out when it is just the offset, or when the tzinfo has no name.
+    """
+    if value is None:
+        return None
+    text = value.isoformat()
+    tz = value.tzinfo
+    if tz is None or isinstance(tz, timezone):
+        return text
+    try:
+        key = timezone_key(tz)
+    except InvalidTriggerArgumentType:
+        return text
+    return f"{text}[{key}]"
+
+
+def load_zoned_datetime(value: str | None) -> datetime | None:
+    """The inverse of :func:`dump_zoned_datetime` (plain ISO strings load too)."""
+    if value is None:
+        return None
+    text, bracket, zone = value.partition("[")
+    parsed = load_datetime(text)
+    if not bracket:
+        return parsed
+    if not zone.endswith("]"):
+        raise ValueError(f"{value!r} has an unclosed zone name")
+    # astimezone keeps the instant and sets fold for the second of two wall times.
+    return parsed.astimezone(parse_timezone_key(zone[:-1]))  # type: ignore[union-attr]
 
 
 def dump_date(value: date | None) -> str | None:
