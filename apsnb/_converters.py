@@ -19,6 +19,12 @@ def _zone(name: str) -> tzinfo:
         return get_localzone()
     if name.upper() in ("UTC", "Z"):
         return ZoneInfo("UTC")
+    if name[:1] in "+-" and len(name) == 6 and name[3] == ":":
+        # A fixed offset, as timezone_key() names one.
+        try:
+            return parse_timezone_key(name)
+        except ValueError:
+            raise UnknownTimeZone(name) from None
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
