@@ -71,7 +71,9 @@ def test_dst_table_has_rows() -> None:
     assert len(dst_table_rows()) >= 10
 
 
-@pytest.mark.parametrize("row", dst_table_rows(), ids=lambda row: f"{row[0]} {row[1]} {row[2]}")
+@pytest.mark.parametrize(
+    "row", dst_table_rows(), ids=lambda row: f"{row[0]} {row[1]} {row[2]}"
+)
 def test_dst_table_row_is_what_apsnb_does(row: list[str]) -> None:
     zone_name, expression, start_text, expected_text, _why = row
     zone = ZoneInfo(zone_name)

@@ -12,7 +12,11 @@ from ..._converters import (
     parse_timezone_key,
     timezone_key,
 )
-from ..._exceptions import InvalidCronField, InvalidCrontab, InvalidTriggerArgument
+from ..._exceptions import (
+    InvalidCrontab,
+    InvalidTriggerArgument,
+    InvalidTriggerArgumentType,
+)
 from ..._state import dump_datetime, load_datetime, require_version, restoring
 from ...abc import Trigger
 from .fields import (
@@ -306,10 +310,7 @@ class CronTrigger(Trigger):
 
 def _field_text(name: str, value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidCronField(
-            name,
-            value,
-            f"a {type(value).__name__} is not an expression",
-            "a str or int",
+        raise InvalidTriggerArgumentType(
+            name, value, "a cron expression (str) or an int"
         )
     return normalize_expression(value)

@@ -215,7 +215,10 @@ def _value(kind: FieldKind, text: str, token: str) -> int:
 def _in_range(kind: FieldKind, text: str, value: int) -> int:
     if not kind.minimum <= value <= kind.maximum:
         raise InvalidCronField(
-            kind.name, text, f"{value} is out of range", kind.allowed()
+            kind.name,
+            text,
+            f"{value} is out of range ({kind.minimum}-{kind.maximum})",
+            kind.allowed(),
         )
     return value
 
