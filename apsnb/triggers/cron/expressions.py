@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..._exceptions import InvalidCronField
 
@@ -29,23 +29,20 @@ _LAST_WEEKDAY = re.compile(rf"{_VALUE}l")
 _NTH_WEEKDAY_HASH = re.compile(rf"{_VALUE}#(\d+)")
 
 
-@dataclass(frozen=True, slots=True)
-class NthWeekday:
+class NthWeekday(NamedTuple):
     """The ``nth`` given weekday of a month (``nth == -1``: the last one)."""
 
     weekday: int  # 0 = Monday, as datetime.weekday()
     nth: int
 
 
-@dataclass(frozen=True, slots=True)
-class NearestWeekday:
+class NearestWeekday(NamedTuple):
     """The weekday nearest to ``day`` within the same month (cron's ``nW``)."""
 
     day: int
 
 
-@dataclass(frozen=True, slots=True)
-class LastDay:
+class LastDay(NamedTuple):
     """The last day of the month (``last``/``L``), or its last weekday (``LW``)."""
 
     weekday_only: bool = False
@@ -54,8 +51,7 @@ class LastDay:
 DayRule = NthWeekday | NearestWeekday | LastDay
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedField:
+class ParsedField(NamedTuple):
     """What one field allows: fixed ``values`` plus, for days, month-dependent rules."""
 
     values: frozenset[int]
@@ -66,8 +62,7 @@ class ParsedField:
     unrestricted: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class FieldKind:
+class FieldKind(NamedTuple):
     """How to read one field: its range, the names it knows, the extra forms it takes."""
 
     name: str

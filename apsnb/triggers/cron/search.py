@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from itertools import product
+from typing import NamedTuple
 
 from ..._wallclock import has_fixed_offset, is_uniform_day, resolve, scan_start
 from .fields import DaySelector
@@ -23,8 +23,7 @@ from .fields import DaySelector
 MAX_YEAR = 9999
 
 
-@dataclass(frozen=True, slots=True)
-class CronPlan:
+class CronPlan(NamedTuple):
     """The allowed values of every field, sorted, ready to be walked."""
 
     years: Sequence[int] | None  # None: every year
