@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ._exceptions import InvalidTriggerArgumentType, NaiveDatetimeError, UnknownTimeZone
+from ._exceptions import (
+    InvalidTriggerArgument,
+    InvalidTriggerArgumentType,
+    NaiveDatetimeError,
+    UnknownTimeZone,
+)
+from .abc import Trigger
 
 UTC = UTC
 
@@ -155,3 +162,22 @@ def require_zone_key(value: datetime, argument: str) -> datetime:
             "a datetime whose tzinfo is a ZoneInfo or a fixed-offset datetime.timezone",
         ) from None
     return value
+
+
+def as_trigger_list(
+    value: object, owner: str, argument: str = "triggers", *, allow_empty: bool = False
+) -> list[Trigger]:
+    """Return triggers as a list (non-empty unless allowed), refusing non-triggers."""
+    if isinstance(value, Trigger) or not isinstance(value, Iterable):
+        raise InvalidTriggerArgumentType(argument, value, "a list of triggers")
+    triggers = list(value)
+    for trigger in triggers:
+        if not isinstance(trigger, Trigger):
+            raise InvalidTriggerArgumentType(
+                argument, trigger, "an apsnb.abc.Trigger in the list"
+            )
+    if not triggers and not allow_empty:
+        raise InvalidTriggerArgument(
+            owner, argument, triggers, "give at least one trigger to combine"
+        )
+    return triggers

@@ -8,6 +8,12 @@ import pickle
 from datetime import datetime
 from typing import Any
 
+from apsnb._state import (
+    dump_zoned_datetime,
+    load_zoned_datetime,
+    require_version,
+    restoring,
+)
 from apsnb.abc import Trigger
 
 
@@ -46,3 +52,42 @@ def exact(times: list[datetime]) -> list[str]:
 def instants(times: list[datetime]) -> list[float]:
     """Real instants (POSIX timestamps), for comparisons that ignore the zone."""
     return [t.timestamp() for t in times]
+
+
+class FixedTimesTrigger(Trigger):
+    """A trigger that fires at the given times, then finishes (for tests)."""
+
+    __slots__ = ("index", "times")
+
+    def __init__(self, times: list[datetime | str]) -> None:
+        self.times = [
+            datetime.fromisoformat(t) if isinstance(t, str) else t for t in times
+        ]
+        self.index = 0
+
+    def next(self) -> datetime | None:
+        if self.index >= len(self.times):
+            return None
+        self.index += 1
+        return self.times[self.index - 1]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "times": [dump_zoned_datetime(t) for t in self.times],
+            "index": self.index,
+        }
+
+    def __setstate__(self, state: Any) -> None:
+        state = require_version(self, state, 1)
+        with restoring(self):
+            self.times = [load_zoned_datetime(t) for t in state["times"]]
+            self.index = state["index"]
+
+    def __repr__(self) -> str:
+        return f"FixedTimesTrigger({[t.isoformat() for t in self.times]!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FixedTimesTrigger):
+            return NotImplemented
+        return exact(self.times) == exact(other.times)
