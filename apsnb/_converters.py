@@ -123,9 +123,12 @@ def as_timedelta(value: timedelta | float, argument: str) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
+        try:
+            return timedelta(seconds=value)
+        except (ValueError, OverflowError):  # nan, inf, beyond 999999999 days
+            pass
     raise InvalidTriggerArgumentType(
-        argument, value, "a timedelta or a number of seconds"
+        argument, value, "a timedelta or a finite number of seconds"
     )
 
 
