@@ -15,8 +15,6 @@ from ._exceptions import (
 )
 from .abc import Trigger
 
-UTC = UTC
-
 
 @cache
 def _zone(name: str) -> tzinfo:

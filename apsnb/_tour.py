@@ -38,8 +38,12 @@ def tour_triggers() -> dict[str, Trigger]:
         ),
         "2nd Friday or Sunday noon": OrTrigger(
             [
-                CronTrigger(day="2nd fri", hour=12, timezone=HELSINKI, start_time=START),
-                CronTrigger(day_of_week="sun", hour=12, timezone=HELSINKI, start_time=START),
+                CronTrigger(
+                    day="2nd fri", hour=12, timezone=HELSINKI, start_time=START
+                ),
+                CronTrigger(
+                    day_of_week="sun", hour=12, timezone=HELSINKI, start_time=START
+                ),
             ]
         ),
     }
@@ -67,7 +71,7 @@ def plot(series: dict[str, list[datetime]], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(11, 0.6 * len(series) + 1.5))
-    for lane, (label, times) in enumerate(series.items()):
+    for lane, times in enumerate(series.values()):
         axes.plot(times, [lane] * len(times), "|", markersize=14, markeredgewidth=2)
     axes.set_yticks(range(len(series)), list(series))
     axes.invert_yaxis()

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
-UTC = UTC
 _ONE_DAY = timedelta(days=1)
 _ONE_SECOND = timedelta(seconds=1)
+_ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 def has_fixed_offset(tz: tzinfo) -> bool:
@@ -84,6 +84,8 @@ def scan_start(instant: datetime, tz: tzinfo) -> datetime:
     Usually the local wall time of ``instant``. If ``instant`` is the first occurrence
     of a wall time in an overlap, the second occurrences of the earlier wall times of
     that overlap are still to come, so the scan starts at the beginning of the overlap.
+    If ``instant`` is the end of a gap, the gap's wall times fire at ``instant`` itself
+    (fixed-time rule), so the scan starts at the beginning of the gap.
     """
     local = instant.astimezone(tz)
     wall = local.replace(tzinfo=None, fold=0)
@@ -91,4 +93,8 @@ def scan_start(instant: datetime, tz: tzinfo) -> datetime:
         first, second = local.utcoffset(), local.replace(fold=1).utcoffset()
         if first is not None and second is not None and first > second:
             return wall - (first - second)
+    before = (instant - _ONE_MICROSECOND).astimezone(tz).utcoffset()
+    after = local.utcoffset()
+    if before is not None and after is not None and before < after:
+        return wall - (after - before)
     return wall
