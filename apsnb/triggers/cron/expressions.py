@@ -122,6 +122,8 @@ def _parse_values(kind: FieldKind, text: str, part: str) -> range | list[int]:
     if match := _RANGE.fullmatch(part):
         first = _value(kind, text, match.group(1))
         last_text, step_text = match.group(2), match.group(3)
+        if kind.name == "day_of_week" and part.startswith("sun/"):
+            first = 0  # cron's sun is 0: sun/2 is 0/2 (sun,tue,thu,sat)
         if last_text is None:
             last = kind.maximum if step_text else first
         else:
