@@ -25,7 +25,7 @@ class InvalidCronField(ApsnbError, ValueError):
 class InvalidCrontab(ApsnbError, ValueError):
     """Raised when a crontab string does not have the shape cron expects."""
 
-    def __init__(self, expression: str, reason: str) -> None:
+    def __init__(self, expression: object, reason: str) -> None:
         self.expression = expression
         super().__init__(
             f"crontab {expression!r}: {reason}. Write 5 fields "

@@ -54,6 +54,9 @@ croniter  ``0 0 1,*/2 * 0-7`` (a day field covering    apsnb,  croniter takes a 
 croniter  ``5/2``, ``mon/2`` in day_of_week           apsnb,  croniter ends the range at
                                                       cronsim 6: fri only; cron's runs to
                                                               7 (Sunday): fri,sun
+croniter  ``0 0 31W * *`` in a month without day 31   apsnb   croniter fires on the month's
+                                                              last weekday; apsnb skips the
+                                                              month, as plain ``31`` does
 croniter  ``0 0 15W * 1``                             apsnb   croniter ignores day_of_week
                                                               next to nW (and finds nothing
                                                               for ``1W * 0``); cron ORs
@@ -219,8 +222,8 @@ def day_fields(draw: st.DrawFn, extras: tuple[str, ...]) -> Field:
     if not extras or draw(st.integers(0, 3)):
         return field
     extra = draw(st.sampled_from(extras))
-    if extra == "nW":  # croniter takes nW alone only
-        return Field(f"{draw(st.integers(1, 31))}W", None)
+    if extra == "nW":  # croniter takes nW alone only; past day 28 see the table
+        return Field(f"{draw(st.integers(1, 28))}W", None)
     if field.text == "*" or draw(st.booleans()):
         return Field(extra, None)
     return Field(f"{field.text},{extra}", None)
@@ -710,14 +713,28 @@ def test_cronsim_returns_a_time_before_its_start_in_an_overlap() -> None:
 
 
 def test_nearest_weekday_against_croniter() -> None:
-    # cronsim rejects nW; croniter agrees with apsnb, within the month.
+    # cronsim rejects nW; croniter agrees with apsnb on days every month has.
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    for expr in ("0 0 1W * *", "0 0 15W * *", "0 0 31W * *"):
+    for expr in ("0 0 1W * *", "0 0 15W * *", "0 0 28W * *"):
         ours = take(CronTrigger.from_crontab(expr, UTC, start_time=start), 24)
         peer = croniter(expr, before(start))
         assert instants(ours) == instants(peer.get_next(datetime) for _ in range(24))
         with pytest.raises(CronSimError):
             CronSim(expr, start)
+
+
+def test_nearest_weekday_to_a_day_the_month_lacks_skips_the_month() -> None:
+    # Like plain ``31``, ``31W`` needs a 31st; croniter moves it to the last weekday.
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    ours = take(CronTrigger.from_crontab("0 0 31W * *", UTC, start_time=start), 4)
+    assert [t.date().isoformat() for t in ours] == [
+        "2026-01-30",  # the 31st is a Saturday: Friday before
+        "2026-03-31",
+        "2026-05-29",  # Sunday the 31st: Friday before, within the month
+        "2026-07-31",
+    ]
+    peer = croniter("0 0 31W * *", before(start))
+    assert [peer.get_next(datetime).date().isoformat() for _ in range(2)][1] == "2026-02-27"
 
 
 def test_croniter_ignores_day_of_week_next_to_nearest_weekday() -> None:

@@ -162,7 +162,7 @@ class CronTrigger(Trigger):
         ``0 9 13 * fri`` fires on every 13th and every Friday.
         """
         if not isinstance(expr, str):
-            raise InvalidCrontab(repr(expr), "a crontab must be a string")
+            raise InvalidCrontab(expr, "a crontab must be a string")
         text = " ".join(expr.split())
         parts = _CRONTAB_ALIASES.get(text.lower(), text).split()
         if text.startswith("@") and text.lower() not in _CRONTAB_ALIASES:
@@ -276,7 +276,7 @@ class CronTrigger(Trigger):
             self._configure(
                 {name: normalize_expression(fields[name]) for name in FIELD_NAMES},
                 or_days=state["day_match"] == "either",
-                crontab=state["crontab"],
+                crontab=_saved_crontab(state["crontab"]),
                 start_time=start_time,
                 end_time=load_datetime(state["end_time"]),
                 timezone=parse_timezone_key(state["timezone"]),
@@ -314,3 +314,9 @@ def _field_text(name: str, value: object) -> str:
             name, value, "a cron expression (str) or an int"
         )
     return normalize_expression(value)
+
+
+def _saved_crontab(value: object) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"crontab is {value!r}, not a string")
+    return value

@@ -25,8 +25,9 @@ _RANGE = re.compile(rf"{_VALUE}(?:-{_VALUE})?(?:/(\d+))?")
 _ALL = re.compile(r"\*(?:/(\d+))?")
 _NEAREST_WEEKDAY = re.compile(r"(\d+)w")
 _NTH_WEEKDAY_NAMED = re.compile(r"(1st|2nd|3rd|4th|5th|last)\s+(\w+)")
-_LAST_WEEKDAY = re.compile(rf"{_VALUE}l")
-_NTH_WEEKDAY_HASH = re.compile(rf"{_VALUE}#(\d+)")
+_WEEKDAY = r"(\d+|mon|tue|wed|thu|fri|sat|sun)"
+_LAST_WEEKDAY = re.compile(rf"{_WEEKDAY}l")
+_NTH_WEEKDAY_HASH = re.compile(rf"{_WEEKDAY}#(\d+)")
 
 
 class NthWeekday(NamedTuple):

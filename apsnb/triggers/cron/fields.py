@@ -93,8 +93,11 @@ def _rule_days(rule: object, first_weekday: int, length: int) -> list[int]:
         weekday = (first_weekday + length - 1) % 7
         return [length - max(0, weekday - 4)]
     if isinstance(rule, NearestWeekday):
-        # cron's nW: the weekday nearest day n, never crossing into another month.
-        day = min(rule.day, length)
+        # cron's nW: the weekday nearest day n, never crossing into another month;
+        # a month without day n has no such weekday, as plain n would not fire.
+        day = rule.day
+        if day > length:
+            return []
         weekday = (first_weekday + day - 1) % 7
         if weekday == 5:  # Saturday: Friday before, or Monday after the 1st
             return [day - 1] if day > 1 else [day + 2]

@@ -1,0 +1,13 @@
+"""Test-suite settings shared by every test module."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import settings
+
+# In CI every run explores the same examples, so a red build is reproducible; on a
+# developer's machine hypothesis keeps exploring new ones.
+settings.register_profile("ci", derandomize=True, deadline=None, database=None)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
