@@ -135,3 +135,119 @@ class MaxSkipsReached(ApsnbError, RuntimeError):
             f"to {last.isoformat()}, was excluded. Check that the excluded dates and "
             f"triggers leave some fire times, or raise max_skips"
         )
+
+
+# The scheduler's errors.
+
+
+class TaskLookupError(ApsnbError, LookupError):
+    """Raised when no task has the given id."""
+
+    def __init__(self, task_id: str) -> None:
+        self.task_id = task_id
+        super().__init__(
+            f"no task with the id {task_id!r}: add it with configure_task() or by "
+            f"passing the function itself to add_schedule()/add_job()"
+        )
+
+
+class ScheduleLookupError(ApsnbError, LookupError):
+    """Raised when no schedule has the given id."""
+
+    def __init__(self, schedule_id: str) -> None:
+        self.schedule_id = schedule_id
+        super().__init__(
+            f"no schedule with the id {schedule_id!r}; get_schedules() lists the "
+            f"existing ones"
+        )
+
+
+class JobLookupError(ApsnbError, LookupError):
+    """Raised when no job or job result has the given id."""
+
+    def __init__(self, job_id: object) -> None:
+        self.job_id = job_id
+        super().__init__(
+            f"no job with the id {job_id}: it never existed, or its result expired "
+            f"or was already read (results are kept for result_expiration_time)"
+        )
+
+
+class JobResultNotReady(ApsnbError, LookupError):
+    """Raised by ``get_job_result(wait=False)`` when the job has not finished yet."""
+
+    def __init__(self, job_id: object) -> None:
+        self.job_id = job_id
+        super().__init__(
+            f"job {job_id} has not finished yet; call get_job_result(job_id) (it "
+            f"waits by default) or try again later"
+        )
+
+
+class JobCancelled(ApsnbError, RuntimeError):
+    """Raised by ``get_job_result``/``run_job`` when the job was cancelled."""
+
+    def __init__(self, job_id: object) -> None:
+        self.job_id = job_id
+        super().__init__(f"job {job_id} was cancelled before it finished")
+
+
+class JobDeadlineMissed(ApsnbError, RuntimeError):
+    """Raised by ``get_job_result``/``run_job`` when the job started too late."""
+
+    def __init__(self, job_id: object) -> None:
+        self.job_id = job_id
+        super().__init__(
+            f"job {job_id} was not run: it could not start before its deadline "
+            f"(scheduled time + misfire_grace_time); raise misfire_grace_time to allow "
+            f"late starts"
+        )
+
+
+class ConflictingIdError(ApsnbError, KeyError):
+    """Raised when adding a schedule whose id exists, with ``ConflictPolicy.exception``."""
+
+    def __init__(self, schedule_id: str) -> None:
+        self.schedule_id = schedule_id
+        super().__init__(
+            f"a schedule with the id {schedule_id!r} exists already; pass "
+            f"conflict_policy=ConflictPolicy.replace to replace it, or another id"
+        )
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
+
+
+class SerializationError(ApsnbError, ValueError):
+    """Raised when a value cannot be stored by the chosen serializer."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.what = what
+        super().__init__(f"cannot store {what}: {reason}")
+
+
+class DeserializationError(ApsnbError, ValueError):
+    """Raised when stored data cannot be read back."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.what = what
+        super().__init__(f"cannot read {what}: {reason}")
+
+
+class UnusableCallable(ApsnbError, ValueError):
+    """Raised when a function cannot be run where it is scheduled to run."""
+
+    def __init__(self, func: object, reason: str, fix: str) -> None:
+        self.func = func
+        super().__init__(f"{func!r} {reason}; {fix}")
+
+
+class SchedulerNotRunning(ApsnbError, RuntimeError):
+    """Raised when an operation needs a running scheduler and it is not running."""
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(
+            f"{operation} needs a running scheduler: start it first with "
+            f"'await scheduler.start_in_background()' (or scheduler.start_in_background() "
+            f"for the synchronous Scheduler)"
+        )

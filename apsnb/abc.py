@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
-from collections.abc import Iterator
-from datetime import datetime
-from typing import Any, Self
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Self
+from uuid import UUID
 
-__all__ = ("Trigger",)
+if TYPE_CHECKING:
+    from ._enums import ConflictPolicy
+    from ._events import Event
+    from ._structures import Job, JobResult, Schedule, ScheduleResult, Task
+
+__all__ = (
+    "AsyncDataStore",
+    "AsyncEventBroker",
+    "DataStore",
+    "EventBroker",
+    "JobExecutor",
+    "Serializer",
+    "Subscription",
+    "Trigger",
+)
 
 
 class Trigger(Iterator[datetime], metaclass=ABCMeta):
@@ -50,3 +65,344 @@ class Trigger(Iterator[datetime], metaclass=ABCMeta):
         if fire_time is None:
             raise StopIteration
         return fire_time
+
+
+class Serializer(metaclass=ABCMeta):
+    """Turns stored values (arguments, return values, trigger states) into bytes."""
+
+    __slots__ = ()
+
+    @abstractmethod
+    def serialize(self, obj: Any) -> bytes:
+        """Return ``obj`` as bytes.
+
+        :raises SerializationError: if this serializer cannot store ``obj``
+        """
+
+    @abstractmethod
+    def deserialize(self, serialized: bytes) -> Any:
+        """Return the object that :meth:`serialize` turned into ``serialized``.
+
+        :raises DeserializationError: if the bytes cannot be read
+        """
+
+
+class Subscription(metaclass=ABCMeta):
+    """A subscription to events; a context manager that unsubscribes on exit."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.unsubscribe()
+
+    @abstractmethod
+    def unsubscribe(self) -> None:
+        """Stop receiving events (does nothing if already unsubscribed)."""
+
+
+EventCallback = Callable[["Event"], Any]
+
+
+class EventBroker(metaclass=ABCMeta):
+    """Delivers events to subscribers (synchronous interface, thread safe).
+
+    A callback registered from a thread that runs an asyncio event loop is called on
+    that loop (a coroutine function's result is awaited there); any other callback is
+    called in the publishing thread.
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    def start(self) -> None:
+        """Start delivering events."""
+
+    @abstractmethod
+    def stop(self, *, force: bool = False) -> None:
+        """Stop delivering events; ``force`` drops events not yet delivered."""
+
+    @abstractmethod
+    def publish(self, event: Event) -> None:
+        """Deliver ``event`` to every subscriber, in this process and beyond it."""
+
+    @abstractmethod
+    def publish_local(self, event: Event) -> None:
+        """Deliver ``event`` to this process's subscribers only."""
+
+    @abstractmethod
+    def subscribe(
+        self,
+        callback: EventCallback,
+        event_types: Iterable[type[Event]] | None = None,
+        *,
+        one_shot: bool = False,
+    ) -> Subscription:
+        """Call ``callback(event)`` for each event of the given types (default: all).
+
+        :param one_shot: unsubscribe after the first matching event
+        """
+
+
+class AsyncEventBroker(metaclass=ABCMeta):
+    """Delivers events to subscribers (asynchronous interface, task safe)."""
+
+    __slots__ = ()
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Start delivering events."""
+
+    @abstractmethod
+    async def stop(self, *, force: bool = False) -> None:
+        """Stop delivering events; ``force`` drops events not yet delivered."""
+
+    @abstractmethod
+    async def publish(self, event: Event) -> None:
+        """Deliver ``event`` to every subscriber, in this process and beyond it."""
+
+    @abstractmethod
+    async def publish_local(self, event: Event) -> None:
+        """Deliver ``event`` to this process's subscribers only."""
+
+    @abstractmethod
+    def subscribe(
+        self,
+        callback: EventCallback,
+        event_types: Iterable[type[Event]] | None = None,
+        *,
+        one_shot: bool = False,
+    ) -> Subscription:
+        """Call ``callback(event)`` for each event of the given types (default: all).
+
+        :param one_shot: unsubscribe after the first matching event
+        """
+
+
+class DataStore(metaclass=ABCMeta):
+    """Keeps tasks, schedules, jobs and job results (synchronous, thread safe).
+
+    A store publishes an event to the broker it was started with for every change it
+    makes: ``TaskAdded``/``TaskUpdated``/``TaskRemoved``, ``ScheduleAdded``/
+    ``ScheduleUpdated``/``ScheduleRemoved``, ``JobAdded``/``JobRemoved``, and
+    ``ScheduleDeserializationFailed``/``JobDeserializationFailed`` for rows it cannot
+    read (which it skips, keeps, and never deletes). The async scheduler runs each call
+    of a synchronous store in a worker thread.
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    def start(self, event_broker: EventBroker) -> None:
+        """Open the store; publish events to ``event_broker`` from now on."""
+
+    @abstractmethod
+    def stop(self, *, force: bool = False) -> None:
+        """Close the store."""
+
+    @abstractmethod
+    def add_task(self, task: Task) -> None:
+        """Add ``task``, or replace the task with its id (keeping its running count)."""
+
+    @abstractmethod
+    def remove_task(self, task_id: str) -> None:
+        """Remove a task. :raises TaskLookupError: if there is none with that id"""
+
+    @abstractmethod
+    def get_task(self, task_id: str) -> Task:
+        """Return a task. :raises TaskLookupError: if there is none with that id"""
+
+    @abstractmethod
+    def get_tasks(self) -> list[Task]:
+        """Return every task, sorted by id."""
+
+    @abstractmethod
+    def get_schedules(self, ids: set[str] | None = None) -> list[Schedule]:
+        """Return the schedules with the given ids (default: all), sorted by id."""
+
+    @abstractmethod
+    def add_schedule(self, schedule: Schedule, conflict_policy: ConflictPolicy) -> None:
+        """Add ``schedule``; if its id exists, follow ``conflict_policy``.
+
+        :raises ConflictingIdError: with ``ConflictPolicy.exception`` on a conflict
+        """
+
+    @abstractmethod
+    def remove_schedules(self, ids: Iterable[str]) -> None:
+        """Remove the schedules with these ids (unknown ids are ignored)."""
+
+    @abstractmethod
+    def acquire_schedules(
+        self, scheduler_id: str, lease_duration: timedelta, limit: int
+    ) -> list[Schedule]:
+        """Claim up to ``limit`` due, unpaused schedules for ``scheduler_id``.
+
+        A schedule can be claimed when it is not claimed, its claim has expired, or
+        ``scheduler_id`` holds it. The claim lasts ``lease_duration``.
+        """
+
+    @abstractmethod
+    def release_schedules(
+        self, scheduler_id: str, results: Sequence[ScheduleResult]
+    ) -> None:
+        """Store the processed schedules' triggers and fire times, and drop the claims.
+
+        Schedules whose ``next_fire_time`` is ``None`` are finished and removed.
+        """
+
+    @abstractmethod
+    def get_next_schedule_run_time(self) -> datetime | None:
+        """Return the earliest next fire time of the unpaused schedules, if any."""
+
+    @abstractmethod
+    def add_job(self, job: Job) -> None:
+        """Add a job for a worker to run."""
+
+    @abstractmethod
+    def get_jobs(self, ids: Iterable[UUID] | None = None) -> list[Job]:
+        """Return the jobs with the given ids (default: all), oldest first."""
+
+    @abstractmethod
+    def acquire_jobs(
+        self, scheduler_id: str, lease_duration: timedelta, limit: int | None = None
+    ) -> list[Job]:
+        """Claim up to ``limit`` jobs for ``scheduler_id`` to run, oldest first.
+
+        Respects each task's ``max_running_jobs``; a job whose start deadline has
+        passed is released with ``JobOutcome.missed_start_deadline`` instead.
+        """
+
+    @abstractmethod
+    def release_job(self, scheduler_id: str, job: Job, result: JobResult) -> None:
+        """Record a finished job's result and remove the job."""
+
+    @abstractmethod
+    def get_job_result(self, job_id: UUID) -> JobResult | None:
+        """Return (and forget) a job's result, or ``None`` if there is none yet."""
+
+    @abstractmethod
+    def extend_acquired_schedule_leases(
+        self, scheduler_id: str, schedule_ids: set[str], duration: timedelta
+    ) -> None:
+        """Extend the claims ``scheduler_id`` holds on these schedules."""
+
+    @abstractmethod
+    def extend_acquired_job_leases(
+        self, scheduler_id: str, job_ids: set[UUID], duration: timedelta
+    ) -> None:
+        """Extend the claims ``scheduler_id`` holds on these jobs."""
+
+    @abstractmethod
+    def reap_abandoned_jobs(self, scheduler_id: str) -> None:
+        """Release the jobs ``scheduler_id`` held before it (re)started, with the
+        outcome ``abandoned``."""
+
+    @abstractmethod
+    def cleanup(self) -> None:
+        """Drop expired results, release jobs with expired claims (``abandoned``),
+        and remove finished schedules."""
+
+
+class AsyncDataStore(metaclass=ABCMeta):
+    """Keeps tasks, schedules, jobs and job results (asynchronous, task safe).
+
+    The same contract as :class:`DataStore`, with coroutine methods.
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    async def start(self, event_broker: AsyncEventBroker) -> None: ...
+
+    @abstractmethod
+    async def stop(self, *, force: bool = False) -> None: ...
+
+    @abstractmethod
+    async def add_task(self, task: Task) -> None: ...
+
+    @abstractmethod
+    async def remove_task(self, task_id: str) -> None: ...
+
+    @abstractmethod
+    async def get_task(self, task_id: str) -> Task: ...
+
+    @abstractmethod
+    async def get_tasks(self) -> list[Task]: ...
+
+    @abstractmethod
+    async def get_schedules(self, ids: set[str] | None = None) -> list[Schedule]: ...
+
+    @abstractmethod
+    async def add_schedule(
+        self, schedule: Schedule, conflict_policy: ConflictPolicy
+    ) -> None: ...
+
+    @abstractmethod
+    async def remove_schedules(self, ids: Iterable[str]) -> None: ...
+
+    @abstractmethod
+    async def acquire_schedules(
+        self, scheduler_id: str, lease_duration: timedelta, limit: int
+    ) -> list[Schedule]: ...
+
+    @abstractmethod
+    async def release_schedules(
+        self, scheduler_id: str, results: Sequence[ScheduleResult]
+    ) -> None: ...
+
+    @abstractmethod
+    async def get_next_schedule_run_time(self) -> datetime | None: ...
+
+    @abstractmethod
+    async def add_job(self, job: Job) -> None: ...
+
+    @abstractmethod
+    async def get_jobs(self, ids: Iterable[UUID] | None = None) -> list[Job]: ...
+
+    @abstractmethod
+    async def acquire_jobs(
+        self, scheduler_id: str, lease_duration: timedelta, limit: int | None = None
+    ) -> list[Job]: ...
+
+    @abstractmethod
+    async def release_job(
+        self, scheduler_id: str, job: Job, result: JobResult
+    ) -> None: ...
+
+    @abstractmethod
+    async def get_job_result(self, job_id: UUID) -> JobResult | None: ...
+
+    @abstractmethod
+    async def extend_acquired_schedule_leases(
+        self, scheduler_id: str, schedule_ids: set[str], duration: timedelta
+    ) -> None: ...
+
+    @abstractmethod
+    async def extend_acquired_job_leases(
+        self, scheduler_id: str, job_ids: set[UUID], duration: timedelta
+    ) -> None: ...
+
+    @abstractmethod
+    async def reap_abandoned_jobs(self, scheduler_id: str) -> None: ...
+
+    @abstractmethod
+    async def cleanup(self) -> None: ...
+
+
+class JobExecutor(metaclass=ABCMeta):
+    """Runs a job's function: on the event loop, in a thread, in another process."""
+
+    __slots__ = ()
+
+    async def start(self) -> None:  # noqa: B027 (optional hook)
+        """Prepare to run jobs (open pools)."""
+
+    async def stop(self) -> None:  # noqa: B027 (optional hook)
+        """Release what :meth:`start` opened."""
+
+    @abstractmethod
+    async def run_job(self, func: Callable[..., Any], job: Job) -> Any:
+        """Call ``func(*job.args, **job.kwargs)`` and return its result (awaited if
+        it is awaitable)."""

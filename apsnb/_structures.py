@@ -1,0 +1,305 @@
+"""What the scheduler keeps in its data store: tasks, schedules, jobs and job results.
+
+Each structure can turn itself into plain data (``marshal``) and back (``unmarshal``),
+so that a store can keep it in any serializer: the trigger as its class and state,
+datetimes as ISO strings, durations as seconds, enums by value. Arguments and return
+values are left as they are for the store's serializer to handle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from ._enums import CoalescePolicy, JobOutcome
+from ._state import dump_trigger, dump_zoned_datetime, load_trigger, load_zoned_datetime
+from .abc import Trigger
+
+__all__ = ("Job", "JobResult", "Schedule", "ScheduleResult", "Task", "TaskDefaults")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds()
+
+
+def _duration(value: float | None) -> timedelta | None:
+    return None if value is None else timedelta(seconds=value)
+
+
+@dataclass(slots=True, kw_only=True)
+class Task:
+    """A function the scheduler can run, with settings shared by its jobs.
+
+    :param id: the task's unique id (by default the function's import path)
+    :param func: the import path of the function (``"package.module:function"``), or
+        ``None`` when the function lives only in this process (a notebook function)
+    :param job_executor: name of the executor that runs its jobs
+    :param max_running_jobs: how many of its jobs may run at once (``None``: no limit)
+    :param misfire_grace_time: how late a job may start (``None``: any time)
+    :param metadata: free-form JSON-compatible data
+    :param running_jobs: how many of its jobs run now (kept by the store)
+    """
+
+    id: str
+    func: str | None = None
+    job_executor: str = "threadpool"
+    max_running_jobs: int | None = None
+    misfire_grace_time: timedelta | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    running_jobs: int = 0
+
+    def marshal(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "func": self.func,
+            "job_executor": self.job_executor,
+            "max_running_jobs": self.max_running_jobs,
+            "misfire_grace_time": _seconds(self.misfire_grace_time),
+            "metadata": self.metadata,
+            "running_jobs": self.running_jobs,
+        }
+
+    @classmethod
+    def unmarshal(cls, data: Mapping[str, Any]) -> Task:
+        return cls(
+            id=data["id"],
+            func=data["func"],
+            job_executor=data["job_executor"],
+            max_running_jobs=data["max_running_jobs"],
+            misfire_grace_time=_duration(data["misfire_grace_time"]),
+            metadata=dict(data["metadata"]),
+            running_jobs=data.get("running_jobs", 0),
+        )
+
+
+@dataclass(slots=True, kw_only=True)
+class TaskDefaults:
+    """Settings for tasks that do not give their own."""
+
+    job_executor: str | None = None  # None: by the function (async or threadpool)
+    max_running_jobs: int | None = None
+    misfire_grace_time: timedelta | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class Schedule:
+    """A task, a trigger and the settings of the jobs the trigger's fire times make."""
+
+    id: str
+    task_id: str
+    trigger: Trigger
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    paused: bool = False
+    coalesce: CoalescePolicy = CoalescePolicy.latest
+    misfire_grace_time: timedelta | None = None
+    max_jitter: timedelta | None = None
+    job_executor: str | None = None
+    job_result_expiration_time: timedelta = timedelta(0)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    next_fire_time: datetime | None = None
+    last_fire_time: datetime | None = None
+    acquired_by: str | None = None
+    acquired_until: datetime | None = None
+
+    def marshal(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "task_id": self.task_id,
+            "trigger": dump_trigger(self.trigger),
+            "args": self.args,
+            "kwargs": self.kwargs,
+            "paused": self.paused,
+            "coalesce": self.coalesce.value,
+            "misfire_grace_time": _seconds(self.misfire_grace_time),
+            "max_jitter": _seconds(self.max_jitter),
+            "job_executor": self.job_executor,
+            "job_result_expiration_time": self.job_result_expiration_time.total_seconds(),
+            "metadata": self.metadata,
+            "next_fire_time": dump_zoned_datetime(self.next_fire_time),
+            "last_fire_time": dump_zoned_datetime(self.last_fire_time),
+            "acquired_by": self.acquired_by,
+            "acquired_until": dump_zoned_datetime(self.acquired_until),
+        }
+
+    @classmethod
+    def unmarshal(cls, data: Mapping[str, Any]) -> Schedule:
+        return cls(
+            id=data["id"],
+            task_id=data["task_id"],
+            trigger=load_trigger(data["trigger"]),
+            args=tuple(data["args"]),
+            kwargs=dict(data["kwargs"]),
+            paused=data["paused"],
+            coalesce=CoalescePolicy(data["coalesce"]),
+            misfire_grace_time=_duration(data["misfire_grace_time"]),
+            max_jitter=_duration(data["max_jitter"]),
+            job_executor=data["job_executor"],
+            job_result_expiration_time=timedelta(
+                seconds=data["job_result_expiration_time"]
+            ),
+            metadata=dict(data["metadata"]),
+            next_fire_time=load_zoned_datetime(data["next_fire_time"]),
+            last_fire_time=load_zoned_datetime(data["last_fire_time"]),
+            acquired_by=data["acquired_by"],
+            acquired_until=load_zoned_datetime(data["acquired_until"]),
+        )
+
+    def copy(self, **changes: Any) -> Schedule:
+        return replace(self, **changes)
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class ScheduleResult:
+    """What processing an acquired schedule did: its trigger's new progress."""
+
+    schedule_id: str
+    task_id: str
+    trigger: Trigger
+    last_fire_time: datetime | None
+    next_fire_time: datetime | None
+
+
+@dataclass(slots=True, kw_only=True)
+class Job:
+    """One run of a task: what to call it with, and when it may start."""
+
+    id: UUID = field(default_factory=uuid4)
+    task_id: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    schedule_id: str | None = None
+    scheduled_fire_time: datetime | None = None
+    executor: str = "threadpool"
+    jitter: timedelta = timedelta(0)
+    start_deadline: datetime | None = None
+    result_expiration_time: timedelta = timedelta(0)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime = field(default_factory=utcnow)
+    acquired_by: str | None = None
+    acquired_until: datetime | None = None
+
+    @property
+    def scheduled_start(self) -> datetime | None:
+        """When the job is meant to start: its fire time plus its jitter."""
+        if self.scheduled_fire_time is None:
+            return None
+        return self.scheduled_fire_time + self.jitter
+
+    def marshal(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "task_id": self.task_id,
+            "args": self.args,
+            "kwargs": self.kwargs,
+            "schedule_id": self.schedule_id,
+            "scheduled_fire_time": dump_zoned_datetime(self.scheduled_fire_time),
+            "executor": self.executor,
+            "jitter": self.jitter.total_seconds(),
+            "start_deadline": dump_zoned_datetime(self.start_deadline),
+            "result_expiration_time": self.result_expiration_time.total_seconds(),
+            "metadata": self.metadata,
+            "created_at": dump_zoned_datetime(self.created_at),
+            "acquired_by": self.acquired_by,
+            "acquired_until": dump_zoned_datetime(self.acquired_until),
+        }
+
+    @classmethod
+    def unmarshal(cls, data: Mapping[str, Any]) -> Job:
+        created_at = load_zoned_datetime(data["created_at"])
+        return cls(
+            id=UUID(data["id"]),
+            task_id=data["task_id"],
+            args=tuple(data["args"]),
+            kwargs=dict(data["kwargs"]),
+            schedule_id=data["schedule_id"],
+            scheduled_fire_time=load_zoned_datetime(data["scheduled_fire_time"]),
+            executor=data["executor"],
+            jitter=timedelta(seconds=data["jitter"]),
+            start_deadline=load_zoned_datetime(data["start_deadline"]),
+            result_expiration_time=timedelta(seconds=data["result_expiration_time"]),
+            metadata=dict(data["metadata"]),
+            created_at=created_at if created_at is not None else utcnow(),
+            acquired_by=data["acquired_by"],
+            acquired_until=load_zoned_datetime(data["acquired_until"]),
+        )
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class JobResult:
+    """How a job ended, and what it returned or raised.
+
+    ``exception`` is the exception object when it could be kept; ``traceback`` is its
+    formatted traceback, always kept as text.
+    """
+
+    job_id: UUID
+    outcome: JobOutcome
+    started_at: datetime | None = None
+    finished_at: datetime = field(default_factory=utcnow)
+    expires_at: datetime = field(default_factory=utcnow)
+    exception: BaseException | None = None
+    traceback: str | None = None
+    return_value: Any = None
+
+    @classmethod
+    def from_job(
+        cls,
+        job: Job,
+        outcome: JobOutcome,
+        *,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+        exception: BaseException | None = None,
+        traceback: str | None = None,
+        return_value: Any = None,
+    ) -> JobResult:
+        finished_at = finished_at or utcnow()
+        return cls(
+            job_id=job.id,
+            outcome=outcome,
+            started_at=started_at,
+            finished_at=finished_at,
+            expires_at=finished_at + job.result_expiration_time,
+            exception=exception,
+            traceback=traceback,
+            return_value=return_value,
+        )
+
+    def marshal(self) -> dict[str, Any]:
+        return {
+            "job_id": str(self.job_id),
+            "outcome": self.outcome.value,
+            "started_at": dump_zoned_datetime(self.started_at),
+            "finished_at": dump_zoned_datetime(self.finished_at),
+            "expires_at": dump_zoned_datetime(self.expires_at),
+            "exception": self.exception,
+            "traceback": self.traceback,
+            "return_value": self.return_value,
+        }
+
+    @classmethod
+    def unmarshal(cls, data: Mapping[str, Any]) -> JobResult:
+        return cls(
+            job_id=UUID(data["job_id"]),
+            outcome=JobOutcome(data["outcome"]),
+            started_at=load_zoned_datetime(data["started_at"]),
+            finished_at=load_zoned_datetime(data["finished_at"]) or utcnow(),
+            expires_at=load_zoned_datetime(data["expires_at"]) or utcnow(),
+            exception=data.get("exception"),
+            traceback=data.get("traceback"),
+            return_value=data.get("return_value"),
+        )
+
+
+def field_names(cls: type) -> tuple[str, ...]:
+    """The field names of a structure, in order (used by the stores' schemas)."""
+    return tuple(f.name for f in fields(cls))
