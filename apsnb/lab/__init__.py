@@ -1,1 +1,17 @@
-"""See what a trigger does before trusting it with a job: tables, plots, checks."""
+"""See what a trigger does before trusting it with a job: tables, plots, checks.
+
+Needs pandas (``pip install 'apsnb[lab]'``); matplotlib is imported only when a plot is
+drawn.
+"""
+
+try:
+    import pandas as _pandas  # noqa: F401  (fail here, with the fix, not deep inside)
+except ImportError as error:
+    raise ImportError(
+        "apsnb.lab needs pandas, which is not installed: pip install 'apsnb[lab]'"
+    ) from error
+
+from ._warnings import LabWarning
+from .tables import fire_times
+
+__all__ = ("LabWarning", "fire_times")
