@@ -119,23 +119,31 @@ class AndTrigger(_CombiningTrigger):
 
     def next(self) -> datetime | None:
         pending = self._start()
-        threshold = self.threshold
+        triggers, threshold = self.triggers, self.threshold
+        if None in pending:
+            return None
+        # Compare in UTC: same-zone datetimes compare wall times, ignoring fold. Only
+        # the children that moved are converted again.
+        instants = [time.astimezone(UTC) for time in pending]  # type: ignore[union-attr]
         trace: deque[tuple[datetime | None, ...]] = deque(maxlen=_TRACE_LENGTH)
-        for _ in range(self.max_iterations):
-            if None in pending:
-                return None
-            trace.append(tuple(pending))
-            # Compare in UTC: same-zone datetimes compare wall times, ignoring fold.
-            instants = [time.astimezone(UTC) for time in pending]  # type: ignore[union-attr]
-            latest = max(instants)
-            if latest - min(instants) <= threshold:
-                fire_time = pending[instants.index(min(instants))]
-                for index, trigger in enumerate(self.triggers):
+        trace_from = self.max_iterations - _TRACE_LENGTH
+        for iteration in range(self.max_iterations):
+            if iteration >= trace_from:
+                trace.append(tuple(pending))
+            latest, earliest = max(instants), min(instants)
+            if latest - earliest <= threshold:
+                fire_time = pending[instants.index(earliest)]
+                for index, trigger in enumerate(triggers):
                     pending[index] = trigger.next()
                 return fire_time
             for index, instant in enumerate(instants):
                 if latest - instant > threshold:
-                    pending[index] = self.triggers[index].next()
+                    time = triggers[index].next()
+                    if time is None:
+                        pending[index] = None
+                        return None
+                    pending[index] = time
+                    instants[index] = time.astimezone(UTC)
         raise MaxIterationsReached(
             self.max_iterations, self.threshold.total_seconds(), trace
         )
