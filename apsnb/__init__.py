@@ -11,6 +11,7 @@ from ._exceptions import InvalidCronField as InvalidCronField
 from ._exceptions import InvalidCrontab as InvalidCrontab
 from ._exceptions import InvalidTriggerArgument as InvalidTriggerArgument
 from ._exceptions import InvalidTriggerArgumentType as InvalidTriggerArgumentType
+from ._exceptions import InvalidTriggerForm as InvalidTriggerForm
 from ._exceptions import MaxIterationsReached as MaxIterationsReached
 from ._exceptions import NaiveDatetimeError as NaiveDatetimeError
 from ._exceptions import TriggerStateError as TriggerStateError
@@ -24,6 +25,7 @@ __all__ = (
     "InvalidCrontab",
     "InvalidTriggerArgument",
     "InvalidTriggerArgumentType",
+    "InvalidTriggerForm",
     "MaxIterationsReached",
     "NaiveDatetimeError",
     "TriggerStateError",

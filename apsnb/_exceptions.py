@@ -137,6 +137,22 @@ class MaxSkipsReached(ApsnbError, RuntimeError):
         )
 
 
+class InvalidTriggerForm(ApsnbError, ValueError):
+    """Raised when a trigger composer's form cannot make a trigger.
+
+    ``errors`` maps each field path (``"cron.minute"``, ``"timezone"``) to the message
+    the composer shows next to that field.
+    """
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = dict(errors)
+        listed = "\n".join(f"  {path}: {message}" for path, message in errors.items())
+        super().__init__(
+            f"the form does not make a trigger yet; fix the fields marked in red "
+            f"(also in .errors):\n{listed}"
+        )
+
+
 # The scheduler's errors.
 
 
