@@ -12,6 +12,13 @@ except ImportError as error:
     ) from error
 
 from ._warnings import LabWarning
+from .plots import plot_gaps, plot_heatmap, plot_timeline
 from .tables import fire_times
 
-__all__ = ("LabWarning", "fire_times")
+__all__ = (
+    "LabWarning",
+    "fire_times",
+    "plot_gaps",
+    "plot_heatmap",
+    "plot_timeline",
+)
