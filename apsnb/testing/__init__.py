@@ -1,0 +1,44 @@
+"""Contract checks for your own triggers, to call from your own pytest suite.
+
+Needs pandas (``pip install 'apsnb[lab]'``), because the checks are the lab's.
+"""
+
+from __future__ import annotations
+
+from ..abc import Trigger
+
+try:
+    from ..lab.checks import TriggerReport, check_trigger
+except ModuleNotFoundError as error:  # pragma: no cover - depends on the install
+    raise ModuleNotFoundError(
+        f"apsnb.testing needs {error.name}, which comes with the lab extra: "
+        f"pip install 'apsnb[lab]'",
+        name=error.name,
+    ) from error
+
+__all__ = ("assert_valid_trigger",)
+
+
+def assert_valid_trigger(
+    trigger: Trigger, n: int = 200, *, time_budget: float = 5.0
+) -> TriggerReport:
+    """Fail with a readable message if ``trigger`` breaks the trigger contract.
+
+    Runs :func:`apsnb.lab.check_trigger` on a copy of ``trigger`` (which is not
+    advanced) and raises ``AssertionError`` with the report's text when any
+    error-level problem is found; warnings alone do not fail. Use it in a test::
+
+        def test_my_trigger_keeps_the_contract():
+            assert_valid_trigger(MyTrigger(start_time=..., limit=4))
+
+    :param trigger: the trigger to check
+    :param n: how many fire times to draw
+    :param time_budget: seconds after which a slow or hung ``next()`` is reported
+    :return: the report, for further assertions (e.g. on ``report.warnings``)
+    :raises AssertionError: when the report has an error
+    """
+    __tracebackhide__ = True  # pytest shows the message, not this frame
+    report = check_trigger(trigger, n, time_budget=time_budget)
+    if not report.ok:
+        raise AssertionError(str(report))
+    return report
