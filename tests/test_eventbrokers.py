@@ -193,6 +193,20 @@ def test_a_coroutine_callback_needs_a_loop_to_subscribe() -> None:
         LocalEventBroker().subscribe(callback)
 
 
+def test_an_awaitable_returned_without_a_loop_is_reported_not_leaked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def handle(event: Event) -> None:
+        pass
+
+    broker = LocalEventBroker()
+    broker.subscribe(lambda event: handle(event))  # a sync wrapper of a coroutine
+    with caplog.at_level(logging.ERROR, logger="apsnb.eventbrokers"):
+        broker.publish(task_added())  # no "never awaited" warning (an error here)
+    [record] = caplog.records
+    assert "not awaited" in record.getMessage()
+
+
 def test_a_subscription_whose_loop_closed_is_dropped(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
