@@ -1,33 +1,122 @@
 """apsnb: job scheduling for Jupyter notebooks.
 
-Triggers live in :mod:`apsnb.triggers` (imported by full path, e.g.
-``from apsnb.triggers.cron import CronTrigger``); the errors apsnb raises are
-re-exported here. ``import apsnb`` stays light: pandas, matplotlib and ipywidgets are
-imported only by the notebook tools that need them.
+The schedulers, their data model, events and errors are re-exported here; plug-ins are
+imported by full path (``from apsnb.triggers.cron import CronTrigger``,
+``from apsnb.datastores.sqlite import SQLiteDataStore``). ``import apsnb`` stays light:
+pandas, matplotlib and ipywidgets are imported only by ``apsnb.lab`` and
+``apsnb.widgets``.
 """
 
+from ._enums import CoalescePolicy as CoalescePolicy
+from ._enums import ConflictPolicy as ConflictPolicy
+from ._enums import JobOutcome as JobOutcome
+from ._enums import RunState as RunState
+from ._enums import SchedulerRole as SchedulerRole
+from ._events import DataStoreEvent as DataStoreEvent
+from ._events import Event as Event
+from ._events import JobAcquired as JobAcquired
+from ._events import JobAdded as JobAdded
+from ._events import JobDeserializationFailed as JobDeserializationFailed
+from ._events import JobReleased as JobReleased
+from ._events import JobRemoved as JobRemoved
+from ._events import ScheduleAdded as ScheduleAdded
+from ._events import ScheduleDeserializationFailed as ScheduleDeserializationFailed
+from ._events import ScheduleRemoved as ScheduleRemoved
+from ._events import SchedulerEvent as SchedulerEvent
+from ._events import SchedulerStarted as SchedulerStarted
+from ._events import SchedulerStopped as SchedulerStopped
+from ._events import ScheduleUpdated as ScheduleUpdated
+from ._events import TaskAdded as TaskAdded
+from ._events import TaskRemoved as TaskRemoved
+from ._events import TaskUpdated as TaskUpdated
 from ._exceptions import ApsnbError as ApsnbError
+from ._exceptions import ConflictingIdError as ConflictingIdError
+from ._exceptions import DeserializationError as DeserializationError
 from ._exceptions import InvalidCronField as InvalidCronField
 from ._exceptions import InvalidCrontab as InvalidCrontab
 from ._exceptions import InvalidTriggerArgument as InvalidTriggerArgument
 from ._exceptions import InvalidTriggerArgumentType as InvalidTriggerArgumentType
 from ._exceptions import InvalidTriggerForm as InvalidTriggerForm
+from ._exceptions import JobCancelled as JobCancelled
+from ._exceptions import JobDeadlineMissed as JobDeadlineMissed
+from ._exceptions import JobLookupError as JobLookupError
+from ._exceptions import JobResultNotReady as JobResultNotReady
 from ._exceptions import MaxIterationsReached as MaxIterationsReached
+from ._exceptions import MaxSkipsReached as MaxSkipsReached
 from ._exceptions import NaiveDatetimeError as NaiveDatetimeError
+from ._exceptions import ScheduleLookupError as ScheduleLookupError
+from ._exceptions import SchedulerNotRunning as SchedulerNotRunning
+from ._exceptions import SerializationError as SerializationError
+from ._exceptions import TaskFunctionMissing as TaskFunctionMissing
+from ._exceptions import TaskLookupError as TaskLookupError
 from ._exceptions import TriggerStateError as TriggerStateError
 from ._exceptions import UnknownTimeZone as UnknownTimeZone
+from ._exceptions import UnusableCallable as UnusableCallable
+from ._schedulers.async_ import AsyncScheduler as AsyncScheduler
+from ._schedulers.async_ import current_job as current_job
+from ._schedulers.sync import Scheduler as Scheduler
+from ._structures import Job as Job
+from ._structures import JobResult as JobResult
+from ._structures import Schedule as Schedule
+from ._structures import ScheduleResult as ScheduleResult
+from ._structures import Task as Task
+from ._structures import TaskDefaults as TaskDefaults
 
 __version__ = "0.1.0"
 
 __all__ = (
     "ApsnbError",
+    "AsyncScheduler",
+    "CoalescePolicy",
+    "ConflictPolicy",
+    "ConflictingIdError",
+    "DataStoreEvent",
+    "DeserializationError",
+    "Event",
     "InvalidCronField",
     "InvalidCrontab",
     "InvalidTriggerArgument",
     "InvalidTriggerArgumentType",
     "InvalidTriggerForm",
+    "Job",
+    "JobAcquired",
+    "JobAdded",
+    "JobCancelled",
+    "JobDeadlineMissed",
+    "JobDeserializationFailed",
+    "JobLookupError",
+    "JobOutcome",
+    "JobReleased",
+    "JobRemoved",
+    "JobResult",
+    "JobResultNotReady",
     "MaxIterationsReached",
+    "MaxSkipsReached",
     "NaiveDatetimeError",
+    "RunState",
+    "Schedule",
+    "ScheduleAdded",
+    "ScheduleDeserializationFailed",
+    "ScheduleLookupError",
+    "ScheduleRemoved",
+    "ScheduleResult",
+    "ScheduleUpdated",
+    "Scheduler",
+    "SchedulerEvent",
+    "SchedulerNotRunning",
+    "SchedulerRole",
+    "SchedulerStarted",
+    "SchedulerStopped",
+    "SerializationError",
+    "Task",
+    "TaskAdded",
+    "TaskDefaults",
+    "TaskFunctionMissing",
+    "TaskLookupError",
+    "TaskRemoved",
+    "TaskUpdated",
     "TriggerStateError",
     "UnknownTimeZone",
+    "UnusableCallable",
+    "current_job",
 )

@@ -267,3 +267,19 @@ class SchedulerNotRunning(ApsnbError, RuntimeError):
             f"'await scheduler.start_in_background()' (or scheduler.start_in_background() "
             f"for the synchronous Scheduler)"
         )
+
+
+class TaskFunctionMissing(ApsnbError, LookupError):
+    """Raised when a task's function is known to no one in this process.
+
+    This happens to a function defined in a notebook after the kernel restarted: the
+    stored task remembers its name, not its code.
+    """
+
+    def __init__(self, task_id: str) -> None:
+        self.task_id = task_id
+        super().__init__(
+            f"the task {task_id!r} has no function in this process (it was defined "
+            f"in a notebook or script that has since restarted); run the cell that "
+            f"defines it, then scheduler.configure_task({task_id!r}, func=<function>)"
+        )

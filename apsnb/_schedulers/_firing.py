@@ -1,0 +1,101 @@
+"""Turning a due schedule into jobs: which fire times, how late they may start, jitter.
+
+Pure functions of a schedule, its task and the current time, so the rules can be
+tested without a running scheduler.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from .._enums import CoalescePolicy
+from .._structures import Job, Schedule, ScheduleResult, Task
+
+#: Fire times one schedule may catch up in one pass; the rest wait for the next pass,
+#: so a trigger that fires every second after a week's sleep cannot stall the loop.
+MAX_FIRE_TIMES_PER_PASS = 1000
+
+
+def due_fire_times(
+    schedule: Schedule, now: datetime
+) -> tuple[list[datetime], datetime | None]:
+    """Return the schedule's fire times up to ``now`` and the first one after it.
+
+    Advances ``schedule.trigger``. The first fire time is ``schedule.next_fire_time``.
+    """
+    fire_times: list[datetime] = []
+    next_fire_time = schedule.next_fire_time
+    now_stamp = now.timestamp()
+    while next_fire_time is not None and next_fire_time.timestamp() <= now_stamp:
+        fire_times.append(next_fire_time)
+        next_fire_time = schedule.trigger.next()
+        if len(fire_times) >= MAX_FIRE_TIMES_PER_PASS:
+            break
+    return fire_times, next_fire_time
+
+
+def coalesced(fire_times: list[datetime], policy: CoalescePolicy) -> list[datetime]:
+    """The fire times that get a job under the coalescing policy."""
+    if not fire_times or policy is CoalescePolicy.all:
+        return fire_times
+    if policy is CoalescePolicy.earliest:
+        return fire_times[:1]
+    return fire_times[-1:]
+
+
+def jitter_for(
+    fire_time: datetime,
+    next_fire_time: datetime | None,
+    max_jitter: timedelta | None,
+    uniform: Callable[[float, float], float] = random.uniform,
+) -> timedelta:
+    """A random delay in ``[0, max_jitter]``, kept short of the next fire time."""
+    if not max_jitter:
+        return timedelta(0)
+    limit = max_jitter.total_seconds()
+    if next_fire_time is not None:
+        # A jittered job must not start after the next fire time's job would.
+        limit = min(
+            limit, max(0.0, (next_fire_time - fire_time).total_seconds() - 1e-6)
+        )
+    return timedelta(seconds=uniform(0, limit))
+
+
+def jobs_for(
+    schedule: Schedule,
+    task: Task,
+    now: datetime,
+    default_executor: str,
+) -> tuple[list[Job], ScheduleResult]:
+    """Return the jobs a due schedule makes now, and its new progress."""
+    fire_times, next_fire_time = due_fire_times(schedule, now)
+    grace = schedule.misfire_grace_time
+    if grace is None:
+        grace = task.misfire_grace_time
+    jobs = []
+    for fire_time in coalesced(fire_times, schedule.coalesce):
+        jitter = jitter_for(fire_time, next_fire_time, schedule.max_jitter)
+        jobs.append(
+            Job(
+                task_id=schedule.task_id,
+                args=schedule.args,
+                kwargs=schedule.kwargs,
+                schedule_id=schedule.id,
+                scheduled_fire_time=fire_time,
+                executor=schedule.job_executor or task.job_executor or default_executor,
+                jitter=jitter,
+                start_deadline=None if grace is None else fire_time + jitter + grace,
+                result_expiration_time=schedule.job_result_expiration_time,
+                metadata=schedule.metadata,
+            )
+        )
+    result = ScheduleResult(
+        schedule_id=schedule.id,
+        task_id=schedule.task_id,
+        trigger=schedule.trigger,
+        last_fire_time=fire_times[-1] if fire_times else schedule.last_fire_time,
+        next_fire_time=next_fire_time,
+    )
+    return jobs, result

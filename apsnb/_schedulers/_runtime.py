@@ -1,0 +1,269 @@
+"""The scheduler's engine: the loops that turn due schedules into jobs and run them.
+
+It runs inside one background task (see ``AsyncScheduler.start_in_background``) and
+sleeps until something is due or a store event says something changed: no polling.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+from .._enums import JobOutcome, SchedulerRole
+from .._events import (
+    Event,
+    JobAcquired,
+    JobAdded,
+    JobReleased,
+    ScheduleAdded,
+    ScheduleUpdated,
+)
+from .._exceptions import TaskLookupError
+from .._structures import Job, JobResult, Task
+from ._firing import jobs_for
+
+if TYPE_CHECKING:
+    from .async_ import AsyncScheduler
+
+#: Schedules taken from the store in one pass.
+SCHEDULE_BATCH = 100
+#: The longest the loops sleep without looking at the store: a safety net for stores
+#: shared with other processes that publish no events here (SQLite).
+MAX_IDLE = timedelta(seconds=60)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Wakeup:
+    """A flag a loop sleeps on, set by events from any thread of the loop's callbacks."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = anyio.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    async def wait(self, timeout: float | None) -> None:
+        """Sleep until set or ``timeout`` seconds pass; then clear."""
+        if not self._event.is_set():
+            with anyio.move_on_after(timeout):
+                await self._event.wait()
+        self._event = anyio.Event()
+
+
+class Runtime:
+    """The loops of one running scheduler."""
+
+    def __init__(self, scheduler: AsyncScheduler, logger: logging.Logger) -> None:
+        self.scheduler = scheduler
+        self.logger = logger
+        self.schedules_changed = Wakeup()
+        self.jobs_changed = Wakeup()
+        self.running_jobs: set[Any] = set()
+        self._next_wakeup: datetime | None = None
+
+    def on_event(self, event: Event) -> None:
+        """Wake the loop that an event concerns (called on the scheduler's loop)."""
+        if isinstance(event, ScheduleAdded | ScheduleUpdated):
+            # Our own releases publish ScheduleUpdated too; wake only for earlier times.
+            wakeup = self._next_wakeup
+            fire_time = event.next_fire_time
+            if fire_time is not None and (wakeup is None or fire_time < wakeup):
+                self.schedules_changed.set()
+        elif isinstance(event, JobAdded):
+            self.jobs_changed.set()
+
+    async def run(self, task_group: TaskGroup) -> None:
+        role = self.scheduler.role
+        if role is not SchedulerRole.worker:
+            task_group.start_soon(
+                self._guarded, self.process_schedules, name="schedules"
+            )
+        if role is not SchedulerRole.scheduler:
+            task_group.start_soon(
+                self._guarded, self.process_jobs, task_group, name="jobs"
+            )
+        task_group.start_soon(self._guarded, self.clean_up, name="cleanup")
+
+    async def _guarded(self, loop: Callable[..., Any], *args: Any) -> None:
+        """Run a loop; an interrupt (a notebook cell's Ctrl-C) must not end it."""
+        while True:
+            try:
+                await loop(*args)
+                return
+            except KeyboardInterrupt:
+                self.logger.warning(
+                    "ignored an interrupt in the scheduler's %s loop", loop.__name__
+                )
+
+    async def process_schedules(self) -> None:
+        store = self.scheduler.data_store
+        identity = self.scheduler.identity
+        lease = self.scheduler.lease_duration
+        while True:
+            schedules = await store.acquire_schedules(identity, lease, SCHEDULE_BATCH)
+            if schedules:
+                await self._fire(schedules)
+                if len(schedules) == SCHEDULE_BATCH:
+                    continue  # more may be due
+            next_time = await store.get_next_schedule_run_time()
+            self._next_wakeup = next_time
+            delay = MAX_IDLE.total_seconds()
+            if next_time is not None:
+                delay = min(delay, max(0.0, (next_time - utcnow()).total_seconds()))
+            await self.schedules_changed.wait(delay)
+
+    async def _fire(self, schedules: list[Any]) -> None:
+        store = self.scheduler.data_store
+        now = utcnow()
+        tasks: dict[str, Task | None] = {}
+        jobs: list[Job] = []
+        results = []
+        for schedule in schedules:
+            if schedule.task_id not in tasks:
+                try:
+                    tasks[schedule.task_id] = await store.get_task(schedule.task_id)
+                except TaskLookupError:
+                    tasks[schedule.task_id] = None
+            task = tasks[schedule.task_id] or Task(id=schedule.task_id)
+            try:
+                new_jobs, result = jobs_for(schedule, task, now, "threadpool")
+            except Exception:
+                # A trigger that raises (a custom one, MaxIterationsReached) finishes
+                # its schedule rather than failing the loop for every schedule.
+                self.logger.exception(
+                    "the trigger of schedule %r raised; the schedule is finished",
+                    schedule.id,
+                )
+                new_jobs, result = [], _finished(schedule)
+            jobs.extend(new_jobs)
+            results.append(result)
+        for job in jobs:
+            await store.add_job(job)
+        await store.release_schedules(self.scheduler.identity, results)
+
+    async def process_jobs(self, task_group: TaskGroup) -> None:
+        store = self.scheduler.data_store
+        identity = self.scheduler.identity
+        lease = self.scheduler.lease_duration
+        capacity = self.scheduler.max_concurrent_jobs
+        broker = self.scheduler.event_broker
+        while True:
+            free = capacity - len(self.running_jobs)
+            jobs = await store.acquire_jobs(identity, lease, free) if free > 0 else []
+            for job in jobs:
+                self.running_jobs.add(job.id)
+                await broker.publish_local(
+                    JobAcquired(
+                        job_id=job.id,
+                        scheduler_id=identity,
+                        task_id=job.task_id,
+                        schedule_id=job.schedule_id,
+                        scheduled_start=job.scheduled_start,
+                    )
+                )
+                task_group.start_soon(self.run_job, job, name=f"job {job.id}")
+            if not jobs or len(jobs) == free:
+                await self.jobs_changed.wait(None if jobs else MAX_IDLE.total_seconds())
+
+    async def run_job(self, job: Job) -> None:
+        started_at: datetime | None = None
+        try:
+            func = await self.scheduler._function_for(job.task_id)
+            start = job.scheduled_start
+            if start is not None:
+                delay = (start - utcnow()).total_seconds()
+                if delay > 0:
+                    await anyio.sleep(delay)  # the jitter
+            if job.start_deadline is not None and utcnow() > job.start_deadline:
+                result = JobResult.from_job(job, JobOutcome.missed_start_deadline)
+            else:
+                executor = self.scheduler.job_executors[job.executor]
+                started_at = utcnow()
+                token = self.scheduler._current_job.set(job)
+                try:
+                    value = await executor.run_job(func, job)
+                finally:
+                    self.scheduler._current_job.reset(token)
+                result = JobResult.from_job(
+                    job, JobOutcome.success, started_at=started_at, return_value=value
+                )
+        except anyio.get_cancelled_exc_class():
+            result = JobResult.from_job(
+                job, JobOutcome.cancelled, started_at=started_at
+            )
+            with anyio.CancelScope(shield=True):
+                await self._release(job, result)
+            raise
+        except Exception as error:
+            result = JobResult.from_job(
+                job,
+                JobOutcome.error,
+                started_at=started_at,
+                exception=error,
+                traceback="".join(traceback.format_exception(error)),
+            )
+        with anyio.CancelScope(shield=True):
+            await self._release(job, result)
+
+    async def _release(self, job: Job, result: JobResult) -> None:
+        scheduler = self.scheduler
+        try:
+            await scheduler.data_store.release_job(scheduler.identity, job, result)
+        finally:
+            self.running_jobs.discard(job.id)
+            self.jobs_changed.set()
+        error = result.exception
+        await scheduler.event_broker.publish_local(
+            JobReleased(
+                job_id=job.id,
+                scheduler_id=scheduler.identity,
+                task_id=job.task_id,
+                outcome=result.outcome,
+                schedule_id=job.schedule_id,
+                scheduled_start=job.scheduled_start,
+                started_at=result.started_at,
+                exception_type=None if error is None else type(error).__qualname__,
+                exception_message=None if error is None else str(error),
+                exception_traceback=result.traceback,
+            )
+        )
+        if result.outcome is JobOutcome.error:
+            self.logger.error(
+                "job %s (task %r) raised:\n%s", job.id, job.task_id, result.traceback
+            )
+
+    async def clean_up(self) -> None:
+        interval = self.scheduler.cleanup_interval
+        if interval is None:
+            return
+        while True:
+            await anyio.sleep(interval.total_seconds())
+            try:
+                await self.scheduler.data_store.cleanup()
+            except Exception:
+                self.logger.exception(
+                    "the data store's cleanup failed; trying again later"
+                )
+
+
+def _finished(schedule: Any) -> Any:
+    from .._structures import ScheduleResult
+
+    return ScheduleResult(
+        schedule_id=schedule.id,
+        task_id=schedule.task_id,
+        trigger=schedule.trigger,
+        last_fire_time=schedule.last_fire_time,
+        next_fire_time=None,
+    )

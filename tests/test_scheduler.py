@@ -1,0 +1,362 @@
+"""AsyncScheduler: what a user relies on, against the in-memory store.
+
+Fire times are made due by starting triggers in the past, not by sleeping, so the
+misfire and coalescing rules are tested deterministically.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import anyio
+import pytest
+
+from apsnb import (
+    AsyncScheduler,
+    ConflictingIdError,
+    ConflictPolicy,
+    InvalidTriggerArgument,
+    InvalidTriggerArgumentType,
+    JobAcquired,
+    JobAdded,
+    JobOutcome,
+    JobReleased,
+    RunState,
+    ScheduleAdded,
+    ScheduleLookupError,
+    SchedulerStarted,
+    SchedulerStopped,
+    TaskLookupError,
+    UnusableCallable,
+    current_job,
+)
+from apsnb.triggers.date import DateTrigger
+from apsnb.triggers.interval import IntervalTrigger
+
+pytestmark = pytest.mark.anyio
+
+
+def add(x: int, y: int) -> int:
+    return x + y
+
+
+async def add_async(x: int, y: int) -> int:
+    await anyio.sleep(0)
+    return x + y
+
+
+def fail() -> None:
+    raise ValueError("the job failed on purpose")
+
+
+def job_id_of_current_job() -> Any:
+    job = current_job.get()
+    return None if job is None else job.id
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+async def scheduler() -> Any:
+    scheduler = AsyncScheduler(identity=f"test-{time.monotonic_ns()}")
+    await scheduler.start_in_background()
+    yield scheduler
+    await scheduler.stop()
+
+
+async def wait_for(condition: Any, timeout: float = 5) -> None:
+    with anyio.fail_after(timeout):
+        while not condition():
+            await anyio.sleep(0.01)
+
+
+async def test_start_in_background_returns_while_the_scheduler_keeps_running() -> None:
+    scheduler = AsyncScheduler(identity="background")
+    await scheduler.start_in_background()
+    assert scheduler.state is RunState.started
+    assert await scheduler.run_job(add, args=(1, 2)) == 3
+    await scheduler.stop()
+    assert scheduler.state is RunState.stopped
+
+
+async def test_run_job_returns_the_result_of_sync_and_async_functions(
+    scheduler: Any,
+) -> None:
+    assert await scheduler.run_job(add, args=(2, 3)) == 5
+    assert await scheduler.run_job(add_async, kwargs={"x": 4, "y": 5}) == 9
+
+
+async def test_sync_functions_run_in_a_thread_so_the_loop_stays_free(
+    scheduler: Any,
+) -> None:
+    loop_thread = threading.get_ident()
+    assert await scheduler.run_job(threading.get_ident) != loop_thread
+
+
+async def test_run_job_raises_what_the_function_raised(scheduler: Any) -> None:
+    with pytest.raises(ValueError, match="failed on purpose"):
+        await scheduler.run_job(fail)
+
+
+async def test_a_failed_job_is_recorded_with_its_outcome_and_traceback(
+    scheduler: Any,
+) -> None:
+    job_id = await scheduler.add_job(fail, result_expiration_time=60)
+    result = await scheduler.get_job_result(job_id)
+    assert result.outcome is JobOutcome.error
+    assert isinstance(result.exception, ValueError)
+    assert "raise ValueError" in result.traceback
+    assert "test_scheduler.py" in result.traceback
+
+
+async def test_job_functions_see_their_job_through_current_job(scheduler: Any) -> None:
+    job_id = await scheduler.add_job(job_id_of_current_job, result_expiration_time=60)
+    assert (await scheduler.get_job_result(job_id)).return_value == job_id
+
+
+async def test_get_job_result_without_waiting_says_the_job_is_not_done() -> None:
+    from apsnb import JobResultNotReady
+
+    scheduler = AsyncScheduler(identity="not-started")
+    job_id = await scheduler.add_job(add, args=(1, 1), result_expiration_time=60)
+    with pytest.raises(JobResultNotReady, match="has not finished yet"):
+        await scheduler.get_job_result(job_id, wait=False)
+    await scheduler.stop()
+
+
+async def test_a_due_schedule_runs_and_its_next_fire_time_moves_on(
+    scheduler: Any,
+) -> None:
+    released: list[JobReleased] = []
+    scheduler.subscribe(released.append, JobReleased)
+    trigger = IntervalTrigger(hours=1, start_time=now() - timedelta(seconds=1))
+    schedule_id = await scheduler.add_schedule(add, trigger, args=(1, 2))
+    await wait_for(lambda: released)
+    assert released[0].outcome is JobOutcome.success
+    assert released[0].schedule_id == schedule_id
+    schedule = await scheduler.get_schedule(schedule_id)
+    assert schedule.next_fire_time > now()
+
+
+async def test_add_schedule_does_not_advance_the_users_trigger(scheduler: Any) -> None:
+    trigger = IntervalTrigger(hours=1, start_time=now() + timedelta(hours=1))
+    first = trigger.__getstate__()
+    await scheduler.add_schedule(add, trigger, args=(1, 2))
+    assert trigger.__getstate__() == first
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected_fire_times"),
+    [
+        ("earliest", ["-10"]),
+        ("latest", ["-1"]),
+        ("all", [f"-{n}" for n in range(10, 0, -1)]),
+    ],
+)
+async def test_coalescing_decides_how_many_jobs_a_late_schedule_gets(
+    policy: str, expected_fire_times: list[str]
+) -> None:
+    scheduler = AsyncScheduler(identity=f"coalesce-{policy}")
+    await scheduler.start_in_background()
+    base = now().replace(microsecond=0)
+    fired: list[JobReleased] = []
+    scheduler.subscribe(fired.append, JobReleased)
+    trigger = IntervalTrigger(seconds=1, start_time=base - timedelta(seconds=10),
+                              end_time=base - timedelta(seconds=1))  # fmt: skip
+    await scheduler.add_schedule(add, trigger, args=(1, 1), coalesce=policy)
+    await wait_for(lambda: len(fired) >= len(expected_fire_times))
+    await anyio.sleep(0.1)  # nothing more may come
+    await scheduler.stop()
+    offsets = [
+        f"{int((event.scheduled_start - base).total_seconds())}" for event in fired
+    ]
+    assert sorted(offsets, key=int) == expected_fire_times
+
+
+async def test_a_job_that_cannot_start_within_its_grace_time_is_missed() -> None:
+    scheduler = AsyncScheduler(identity="misfire")
+    await scheduler.start_in_background()
+    fired: list[JobReleased] = []
+    scheduler.subscribe(fired.append, JobReleased)
+    trigger = DateTrigger(now() - timedelta(minutes=5))
+    await scheduler.add_schedule(add, trigger, args=(1, 1), misfire_grace_time=60)
+    await wait_for(lambda: fired)
+    await scheduler.stop()
+    assert fired[0].outcome is JobOutcome.missed_start_deadline
+
+
+async def test_a_job_within_its_grace_time_runs() -> None:
+    scheduler = AsyncScheduler(identity="grace")
+    await scheduler.start_in_background()
+    fired: list[JobReleased] = []
+    scheduler.subscribe(fired.append, JobReleased)
+    await scheduler.add_schedule(
+        add,
+        DateTrigger(now() - timedelta(seconds=5)),
+        args=(1, 1),
+        misfire_grace_time=60,
+    )
+    await wait_for(lambda: fired)
+    await scheduler.stop()
+    assert fired[0].outcome is JobOutcome.success
+
+
+async def test_jitter_delays_a_job_by_at_most_max_jitter(scheduler: Any) -> None:
+    fired: list[JobReleased] = []
+    scheduler.subscribe(fired.append, JobReleased)
+    fire_time = now()
+    await scheduler.add_schedule(
+        add, DateTrigger(fire_time), args=(1, 1), max_jitter=0.3
+    )
+    await wait_for(lambda: fired)
+    delay = (fired[0].started_at - fire_time).total_seconds()
+    assert 0 <= (fired[0].scheduled_start - fire_time).total_seconds() <= 0.3
+    assert delay >= (fired[0].scheduled_start - fire_time).total_seconds()
+
+
+def hold(seconds: float, log: list[tuple[str, float]]) -> None:
+    log.append(("start", time.monotonic()))
+    time.sleep(seconds)
+    log.append(("end", time.monotonic()))
+
+
+async def test_max_running_jobs_limits_a_tasks_concurrency(scheduler: Any) -> None:
+    log: list[tuple[str, float]] = []
+    await scheduler.configure_task(hold, max_running_jobs=1)
+    ids = [
+        await scheduler.add_job(hold, args=(0.05, log), result_expiration_time=60)
+        for _ in range(3)
+    ]
+    for job_id in ids:
+        await scheduler.get_job_result(job_id)
+    running = peak = 0
+    for kind, _ in sorted(log, key=lambda entry: entry[1]):
+        running += 1 if kind == "start" else -1
+        peak = max(peak, running)
+    assert peak == 1
+
+
+async def test_pause_stops_firing_and_unpause_from_now_skips_the_missed_times(
+    scheduler: Any,
+) -> None:
+    fired: list[JobReleased] = []
+    scheduler.subscribe(fired.append, JobReleased)
+    trigger = IntervalTrigger(hours=1, start_time=now() - timedelta(hours=5))
+    schedule_id = await scheduler.add_schedule(add, trigger, args=(1, 1), paused=True)
+    await anyio.sleep(0.2)
+    assert not fired
+    await scheduler.unpause_schedule(schedule_id, resume_from="now")
+    schedule = await scheduler.get_schedule(schedule_id)
+    assert not schedule.paused
+    assert schedule.next_fire_time >= now() - timedelta(seconds=1)
+    await anyio.sleep(0.2)
+    assert not fired
+
+
+async def test_unpause_without_resume_from_lets_the_misfire_rules_decide(
+    scheduler: Any,
+) -> None:
+    fired: list[JobReleased] = []
+    scheduler.subscribe(fired.append, JobReleased)
+    trigger = IntervalTrigger(hours=1, start_time=now() - timedelta(hours=5, seconds=1))
+    schedule_id = await scheduler.add_schedule(add, trigger, args=(1, 1), paused=True)
+    await scheduler.unpause_schedule(schedule_id)
+    await wait_for(lambda: fired)
+    await anyio.sleep(0.1)
+    assert len(fired) == 1  # coalesced to the latest
+
+
+async def test_conflict_policies(scheduler: Any) -> None:
+    trigger = IntervalTrigger(hours=1, start_time=now() + timedelta(hours=1))
+    await scheduler.add_schedule(add, trigger, id="report", args=(1, 1))
+    await scheduler.add_schedule(add, trigger, id="report", args=(2, 2))  # do_nothing
+    assert (await scheduler.get_schedule("report")).args == (1, 1)
+    await scheduler.add_schedule(
+        add, trigger, id="report", args=(3, 3), conflict_policy=ConflictPolicy.replace
+    )
+    assert (await scheduler.get_schedule("report")).args == (3, 3)
+    with pytest.raises(ConflictingIdError, match="'report' exists already"):
+        await scheduler.add_schedule(
+            add, trigger, id="report", conflict_policy="exception"
+        )
+
+
+async def test_remove_schedule(scheduler: Any) -> None:
+    trigger = IntervalTrigger(hours=1, start_time=now() + timedelta(hours=1))
+    await scheduler.add_schedule(add, trigger, id="gone", args=(1, 1))
+    await scheduler.remove_schedule("gone")
+    with pytest.raises(ScheduleLookupError, match="'gone'"):
+        await scheduler.get_schedule("gone")
+    assert await scheduler.get_schedules() == []
+
+
+async def test_events_arrive_in_order(scheduler: Any) -> None:
+    events: list[Any] = []
+    scheduler.subscribe(
+        events.append, {ScheduleAdded, JobAdded, JobAcquired, JobReleased}
+    )
+    await scheduler.add_schedule(add, DateTrigger(now()), args=(1, 1))
+    await wait_for(lambda: any(isinstance(e, JobReleased) for e in events))
+    kinds = [type(event).__name__ for event in events]
+    assert kinds == ["ScheduleAdded", "JobAdded", "JobAcquired", "JobReleased"]
+
+
+async def test_stop_cancels_running_jobs_and_records_them_as_cancelled() -> None:
+    scheduler = AsyncScheduler(identity="cancel")
+    await scheduler.start_in_background()
+    fired: list[JobReleased] = []
+    scheduler.subscribe(fired.append, JobReleased)
+    events: list[Any] = []
+    scheduler.subscribe(events.append, {SchedulerStarted, SchedulerStopped})
+    acquired: list[JobAcquired] = []
+    scheduler.subscribe(acquired.append, JobAcquired)
+    await scheduler.add_job(anyio.sleep, args=(30,))
+    await wait_for(lambda: acquired)
+    await scheduler.stop()
+    assert [event.outcome for event in fired] == [JobOutcome.cancelled]
+    assert [type(event).__name__ for event in events] == ["SchedulerStopped"]
+
+
+async def test_starting_a_scheduler_with_the_same_identity_stops_the_old_one() -> None:
+    first = AsyncScheduler(identity="notebook")
+    await first.start_in_background()
+    second = AsyncScheduler(identity="notebook")
+    await second.start_in_background()
+    assert first.state is RunState.stopped
+    assert second.state is RunState.started
+    await second.stop()
+
+
+async def test_bad_input_is_refused_with_named_errors(scheduler: Any) -> None:
+    with pytest.raises(InvalidTriggerArgumentType, match="trigger="):
+        await scheduler.add_schedule(add, "every minute")
+    with pytest.raises(InvalidTriggerArgument, match="no fire times left"):
+        await scheduler.add_schedule(add, _finished_trigger())
+    with pytest.raises(TaskLookupError, match="no task with the id 'nope'"):
+        await scheduler.add_job("nope")
+    with pytest.raises(InvalidTriggerArgument, match="no such executor"):
+        await scheduler.add_job(add, args=(1, 1), job_executor="gpu")
+    with pytest.raises(UnusableCallable, match="another process"):
+        await scheduler.add_job(lambda: 1, job_executor="processpool")
+
+
+def _finished_trigger() -> DateTrigger:
+    trigger = DateTrigger(now())
+    trigger.next()
+    return trigger
+
+
+async def test_a_sync_scheduler_in_plain_python() -> None:
+    from apsnb import Scheduler
+
+    def run() -> int:
+        with Scheduler(identity="sync") as scheduler:
+            scheduler.start_in_background()
+            return scheduler.run_job(add, args=(20, 22))
+
+    assert await anyio.to_thread.run_sync(run) == 42
