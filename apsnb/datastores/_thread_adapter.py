@@ -1,0 +1,165 @@
+"""Lets the async scheduler use a synchronous data store without blocking its loop.
+
+Each call of a synchronous store runs in a worker thread (``anyio.to_thread``), one
+call at a time per store: SQLite takes one writer at a time anyway, so parallel
+threads would only queue on its lock, and serial calls keep the order the scheduler
+issued them in. A store whose class says ``blocking = False`` (``MemoryDataStore``)
+is called directly on the event loop instead, which saves a thread hop per call, as
+long as its events go to a broker that never blocks either (the local broker).
+
+A call that is cancelled still waits for its thread to finish: a store operation is
+never abandoned half-way (a claimed job must not be lost).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from uuid import UUID
+
+import anyio
+import anyio.to_thread
+
+from ..abc import AsyncDataStore, AsyncEventBroker, DataStore
+from ..eventbrokers._adapters import as_sync_broker
+from ..eventbrokers.local import LocalEventBroker
+
+if TYPE_CHECKING:
+    from .._enums import ConflictPolicy
+    from .._structures import Job, JobResult, Schedule, ScheduleResult, Task
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def as_async_datastore(store: DataStore | AsyncDataStore) -> AsyncDataStore:
+    """Return ``store`` with the async interface.
+
+    An :class:`AsyncDataStore` is returned as it is; a :class:`DataStore` is wrapped
+    so that its calls run in a worker thread (or on the loop, if it never blocks).
+    """
+    if isinstance(store, AsyncDataStore):
+        return store
+    if isinstance(store, DataStore):
+        return _SyncDataStoreAdapter(store)
+    raise TypeError(
+        f"{store!r} is not a data store; pass a DataStore or AsyncDataStore such as "
+        f"apsnb.datastores.memory.MemoryDataStore()"
+    )
+
+
+class _SyncDataStoreAdapter(AsyncDataStore):
+    """A synchronous store seen from async code (see the module docstring)."""
+
+    __slots__ = ("_inline", "_limiter", "_store")
+
+    def __init__(self, store: DataStore) -> None:
+        self._store = store
+        self._limiter: anyio.CapacityLimiter | None = None  # made on the loop
+        self._inline = False  # decided by start(), once the broker is known
+
+    def __repr__(self) -> str:
+        return f"as_async_datastore({self._store!r})"
+
+    async def _call(self, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        if self._inline:
+            return func(*args, **kwargs)
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(
+            partial(func, *args, **kwargs), limiter=self._limiter
+        )
+
+    async def start(self, event_broker: AsyncEventBroker) -> None:
+        sync_broker = as_sync_broker(event_broker)
+        # Inline only when neither the store nor the broker it publishes to blocks; a
+        # view of another async broker also works only from worker threads.
+        self._inline = not getattr(self._store, "blocking", True) and isinstance(
+            sync_broker, LocalEventBroker
+        )
+        await self._call(self._store.start, sync_broker)
+
+    async def stop(self, *, force: bool = False) -> None:
+        await self._call(self._store.stop, force=force)
+
+    async def add_task(self, task: Task) -> None:
+        await self._call(self._store.add_task, task)
+
+    async def remove_task(self, task_id: str) -> None:
+        await self._call(self._store.remove_task, task_id)
+
+    async def get_task(self, task_id: str) -> Task:
+        return await self._call(self._store.get_task, task_id)
+
+    async def get_tasks(self) -> list[Task]:
+        return await self._call(self._store.get_tasks)
+
+    async def get_schedules(self, ids: set[str] | None = None) -> list[Schedule]:
+        return await self._call(self._store.get_schedules, ids)
+
+    async def add_schedule(
+        self, schedule: Schedule, conflict_policy: ConflictPolicy
+    ) -> None:
+        await self._call(self._store.add_schedule, schedule, conflict_policy)
+
+    async def remove_schedules(self, ids: Iterable[str]) -> None:
+        await self._call(self._store.remove_schedules, ids)
+
+    async def acquire_schedules(
+        self, scheduler_id: str, lease_duration: timedelta, limit: int
+    ) -> list[Schedule]:
+        return await self._call(
+            self._store.acquire_schedules, scheduler_id, lease_duration, limit
+        )
+
+    async def release_schedules(
+        self, scheduler_id: str, results: Sequence[ScheduleResult]
+    ) -> None:
+        await self._call(self._store.release_schedules, scheduler_id, results)
+
+    async def get_next_schedule_run_time(self) -> datetime | None:
+        return await self._call(self._store.get_next_schedule_run_time)
+
+    async def add_job(self, job: Job) -> None:
+        await self._call(self._store.add_job, job)
+
+    async def get_jobs(self, ids: Iterable[UUID] | None = None) -> list[Job]:
+        return await self._call(self._store.get_jobs, ids)
+
+    async def acquire_jobs(
+        self, scheduler_id: str, lease_duration: timedelta, limit: int | None = None
+    ) -> list[Job]:
+        return await self._call(
+            self._store.acquire_jobs, scheduler_id, lease_duration, limit
+        )
+
+    async def release_job(self, scheduler_id: str, job: Job, result: JobResult) -> None:
+        await self._call(self._store.release_job, scheduler_id, job, result)
+
+    async def get_job_result(self, job_id: UUID) -> JobResult | None:
+        return await self._call(self._store.get_job_result, job_id)
+
+    async def extend_acquired_schedule_leases(
+        self, scheduler_id: str, schedule_ids: set[str], duration: timedelta
+    ) -> None:
+        await self._call(
+            self._store.extend_acquired_schedule_leases,
+            scheduler_id,
+            schedule_ids,
+            duration,
+        )
+
+    async def extend_acquired_job_leases(
+        self, scheduler_id: str, job_ids: set[UUID], duration: timedelta
+    ) -> None:
+        await self._call(
+            self._store.extend_acquired_job_leases, scheduler_id, job_ids, duration
+        )
+
+    async def reap_abandoned_jobs(self, scheduler_id: str) -> None:
+        await self._call(self._store.reap_abandoned_jobs, scheduler_id)
+
+    async def cleanup(self) -> None:
+        await self._call(self._store.cleanup)

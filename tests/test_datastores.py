@@ -1,0 +1,162 @@
+"""Data stores: the conformance suite on every store, and the thread adapter."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+
+import anyio
+import pytest
+
+from apsnb._enums import ConflictPolicy
+from apsnb._structures import Job, Schedule, Task
+from apsnb.abc import AsyncDataStore
+from apsnb.datastores._thread_adapter import as_async_datastore
+from apsnb.datastores.memory import MemoryDataStore
+from apsnb.eventbrokers.local import AsyncLocalEventBroker
+from apsnb.testing.datastores import DataStoreConformance
+from apsnb.triggers.interval import IntervalTrigger
+
+pytestmark = pytest.mark.anyio
+
+
+class TestMemoryDataStore(DataStoreConformance):
+    @pytest.fixture
+    def datastore(self) -> MemoryDataStore:
+        return MemoryDataStore()
+
+
+class BlockingMemoryDataStore(MemoryDataStore):
+    """The memory store as the adapter sees a store that blocks: run in threads."""
+
+    blocking: ClassVar[bool] = True
+
+
+class TestMemoryDataStoreInWorkerThreads(DataStoreConformance):
+    @pytest.fixture
+    def datastore(self) -> MemoryDataStore:
+        return BlockingMemoryDataStore()
+
+
+class SlowStore(BlockingMemoryDataStore):
+    """A store whose get_tasks takes a while and records the thread it ran in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[int] = []
+
+    def get_tasks(self) -> list[Task]:
+        self.threads.append(threading.get_ident())
+        time.sleep(0.2)
+        return super().get_tasks()
+
+
+class RecordingMemoryStore(MemoryDataStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[int] = []
+
+    def get_tasks(self) -> list[Task]:
+        self.threads.append(threading.get_ident())
+        return super().get_tasks()
+
+
+async def started(store: MemoryDataStore) -> AsyncDataStore:
+    async_store = as_async_datastore(store)
+    await async_store.start(AsyncLocalEventBroker())
+    return async_store
+
+
+async def test_a_blocking_store_runs_in_a_worker_thread_and_the_loop_goes_on() -> None:
+    store = SlowStore()
+    async_store = await started(store)
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await anyio.sleep(0.01)
+            ticks += 1
+
+    async with anyio.create_task_group() as task_group:
+        task_group.start_soon(tick)
+        assert await async_store.get_tasks() == []
+        task_group.cancel_scope.cancel()
+    assert store.threads != [threading.get_ident()]
+    assert ticks >= 5  # the loop kept running during the 0.2 s call
+
+
+async def test_a_blocking_store_gets_one_call_at_a_time() -> None:
+    store = SlowStore()
+    async_store = await started(store)
+    start = time.monotonic()
+    async with anyio.create_task_group() as task_group:
+        for _ in range(2):
+            task_group.start_soon(async_store.get_tasks)
+    assert time.monotonic() - start >= 0.4
+
+
+async def test_the_memory_store_is_called_on_the_loop() -> None:
+    store = RecordingMemoryStore()
+    async_store = await started(store)
+    await async_store.get_tasks()
+    assert store.threads == [threading.get_ident()]
+
+
+def test_as_async_datastore_keeps_async_stores_and_refuses_other_objects() -> None:
+    adapted = as_async_datastore(MemoryDataStore())
+    assert as_async_datastore(adapted) is adapted
+    assert repr(adapted) == (
+        "as_async_datastore(MemoryDataStore(tasks=0, schedules=0, jobs=0))"
+    )
+    with pytest.raises(TypeError, match="not a data store"):
+        as_async_datastore("memory")  # type: ignore[arg-type]
+
+
+def test_memory_store_copies_what_goes_in_and_out() -> None:
+    store = MemoryDataStore()
+    now = datetime.now(UTC)
+    task = Task(id="task")
+    store.add_task(task)
+    task.max_running_jobs = 1
+    store.get_task("task").func = "changed:here"
+    assert store.get_task("task") == Task(id="task")
+
+    trigger = IntervalTrigger(minutes=1, start_time=now)
+    trigger.next()
+    schedule = Schedule(id="s", task_id="task", trigger=trigger, next_fire_time=now)
+    store.add_schedule(schedule, ConflictPolicy.exception)
+    schedule.next_fire_time = None
+    [listed] = store.get_schedules()
+    assert listed.next_fire_time == now
+    # Previewing a listed schedule's fire times does not advance the stored trigger.
+    listed.trigger.next()
+    assert store.get_schedules()[0].trigger.next() == now + timedelta(minutes=1)
+
+    job = Job(task_id="task")
+    store.add_job(job)
+    [acquired] = store.acquire_jobs("one", timedelta(minutes=1))
+    acquired.acquired_by = None
+    assert store.get_jobs()[0].acquired_by == "one"
+
+
+def test_memory_store_keeps_a_saturated_tasks_jobs_waiting_in_order() -> None:
+    store = MemoryDataStore()
+    store.add_task(Task(id="limited", max_running_jobs=1))
+    blocked = [Job(task_id="limited") for _ in range(3)]
+    for job in blocked:
+        store.add_job(job)
+    free = Job(task_id="free")
+    store.add_job(free)
+    lease = timedelta(minutes=1)
+    assert [job.id for job in store.acquire_jobs("one", lease)] == [
+        blocked[0].id,
+        free.id,
+    ]
+    # A higher limit lets the waiting jobs run, oldest first.
+    store.add_task(Task(id="limited", max_running_jobs=2))
+    assert [job.id for job in store.acquire_jobs("one", lease)] == [blocked[1].id]
+    store.remove_task("limited")
+    assert [job.id for job in store.acquire_jobs("one", lease)] == [blocked[2].id]
