@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import asyncio
 import contextlib
+import inspect
 import io
 import itertools
 import re
@@ -18,7 +21,10 @@ from apsnb.triggers.interval import IntervalTrigger
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted((ROOT / "docs").glob("*.md"))
-CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
+# ``python`` blocks run as they are; ``ipython`` blocks are notebook cells and may use
+# top-level ``await``. Both run, in order, in one namespace and one event loop per page.
+# ``py`` blocks are illustrations (names the reader supplies) and are not run.
+CODE_BLOCK = re.compile(r"```i?python\n(.*?)```", re.DOTALL)
 
 
 def python_blocks(path: Path) -> list[str]:
@@ -26,11 +32,21 @@ def python_blocks(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("path", [ROOT / "README.md", *DOCS], ids=lambda p: p.name)
-def test_python_examples_run(path: Path) -> None:
-    namespace: dict[str, object] = {}
-    for block in python_blocks(path):
-        with contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(block, str(path), "exec"), namespace)
+def test_examples_run(path: Path) -> None:
+    namespace: dict[str, object] = {"__name__": "docs"}
+    loop = asyncio.new_event_loop()
+    try:
+        for block in python_blocks(path):
+            code = compile(
+                block, str(path), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+            )
+            with contextlib.redirect_stdout(io.StringIO()):
+                result = eval(code, namespace)
+                if inspect.iscoroutine(result):
+                    loop.run_until_complete(asyncio.wait_for(result, timeout=30))
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
 
 def test_readme_example_prints_what_its_comments_say() -> None:

@@ -41,6 +41,7 @@ from .._exceptions import (
     JobLookupError,
     JobResultNotReady,
     ScheduleLookupError,
+    SchedulerNotRunning,
     TaskFunctionMissing,
     TaskLookupError,
 )
@@ -582,6 +583,8 @@ class AsyncScheduler:
         Raises what the function raised, ``JobCancelled`` or ``JobDeadlineMissed``.
         The scheduler must be running.
         """
+        if self._state is not RunState.started:
+            raise SchedulerNotRunning("run_job")
         job_id = await self.add_job(
             func_or_task_id,
             args=args,
