@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from copy import deepcopy
 from dataclasses import replace
 from datetime import datetime, timedelta
-from itertools import count
 from typing import ClassVar
 from uuid import UUID
 
@@ -15,6 +14,7 @@ from .._enums import ConflictPolicy, JobOutcome
 from .._events import (
     Event,
     JobAdded,
+    JobReleased,
     JobRemoved,
     ScheduleAdded,
     ScheduleRemoved,
@@ -26,7 +26,8 @@ from .._events import (
 from .._exceptions import ConflictingIdError, TaskLookupError
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
 from ..abc import DataStore, EventBroker
-from ._indexes import JobQueue, TimeHeap, instant
+from ._memory_jobs import JobTable
+from ._memory_schedules import ScheduleTable
 
 __all__ = ("MemoryDataStore",)
 
@@ -59,27 +60,14 @@ class MemoryDataStore(DataStore):
         self._lock = threading.Lock()
         self._event_broker: EventBroker | None = None
         self._tasks: dict[str, Task] = {}
-        self._running_jobs: dict[str, int] = {}  # by task id
-        self._schedules: dict[str, Schedule] = {}
-        # When each unpaused, unfinished schedule can next be claimed: its next fire
-        # time, or the end of its claim if that is later.
-        self._schedule_times: TimeHeap[str] = TimeHeap()
-        self._claimed_schedule_ids: dict[str, set[str]] = {}  # by scheduler id
-        self._finished_schedule_ids: set[str] = set()
-        self._jobs: dict[UUID, Job] = {}  # in the order they were added
-        self._job_order: dict[UUID, int] = {}
-        self._job_counter = count()
-        self._waiting_jobs = JobQueue()
-        self._job_deadlines: TimeHeap[UUID] = TimeHeap()  # waiting jobs only
-        self._job_leases: TimeHeap[UUID] = TimeHeap()  # claimed jobs only
-        self._claimed_job_ids: dict[str, set[UUID]] = {}  # by scheduler id
-        self._job_results: dict[UUID, JobResult] = {}
-        self._result_expiry: TimeHeap[UUID] = TimeHeap()
+        self._schedules = ScheduleTable()
+        self._jobs = JobTable(self._is_saturated)
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(tasks={len(self._tasks)}, "
-            f"schedules={len(self._schedules)}, jobs={len(self._jobs)})"
+            f"schedules={len(self._schedules.schedules)}, "
+            f"jobs={len(self._jobs.jobs)})"
         )
 
     def start(self, event_broker: EventBroker) -> None:
@@ -102,7 +90,7 @@ class MemoryDataStore(DataStore):
             replacing = task.id in self._tasks
             self._tasks[task.id] = replace(task, running_jobs=0)
             # A higher max_running_jobs may let its waiting jobs run.
-            self._waiting_jobs.wake(task.id)
+            self._jobs.wake(task.id)
         event = TaskUpdated if replacing else TaskAdded
         self._publish([event(task_id=task.id)])
 
@@ -110,7 +98,7 @@ class MemoryDataStore(DataStore):
         with self._lock:
             if self._tasks.pop(task_id, None) is None:
                 raise TaskLookupError(task_id)
-            self._waiting_jobs.wake(task_id)
+            self._jobs.wake(task_id)
         self._publish([TaskRemoved(task_id=task_id)])
 
     def get_task(self, task_id: str) -> Task:
@@ -125,38 +113,37 @@ class MemoryDataStore(DataStore):
             return [self._copy_task(self._tasks[id]) for id in sorted(self._tasks)]
 
     def _copy_task(self, task: Task) -> Task:
-        return replace(task, running_jobs=self._running_jobs.get(task.id, 0))
+        return replace(task, running_jobs=self._jobs.running_jobs.get(task.id, 0))
 
     def _is_saturated(self, task_id: str) -> bool:
         task = self._tasks.get(task_id)
         return (
             task is not None
             and task.max_running_jobs is not None
-            and self._running_jobs.get(task_id, 0) >= task.max_running_jobs
+            and self._jobs.running_jobs.get(task_id, 0) >= task.max_running_jobs
         )
 
     # Schedules
 
     def get_schedules(self, ids: set[str] | None = None) -> list[Schedule]:
         with self._lock:
-            chosen = (
-                self._schedules.keys() if ids is None else ids & self._schedules.keys()
-            )
-            schedules = [self._schedules[id] for id in sorted(chosen)]
+            stored = self._schedules.schedules
+            chosen = stored.keys() if ids is None else stored.keys() & set(ids)
+            schedules = [stored[id] for id in sorted(chosen)]
             return [replace(s, trigger=deepcopy(s.trigger)) for s in schedules]
 
     def add_schedule(self, schedule: Schedule, conflict_policy: ConflictPolicy) -> None:
         with self._lock:
-            replacing = schedule.id in self._schedules
+            replacing = schedule.id in self._schedules.schedules
             if replacing:
                 if conflict_policy is ConflictPolicy.do_nothing:
                     return
                 if conflict_policy is ConflictPolicy.exception:
                     raise ConflictingIdError(schedule.id)
-                self._delete_schedule(schedule.id)
+                self._schedules.delete(schedule.id)
             # The claim fields are kept as given: a paused copy of a claimed schedule
             # stays claimed, so its holder's release still applies to it.
-            self._store_schedule(replace(schedule))
+            self._schedules.put(replace(schedule))
         event = ScheduleUpdated if replacing else ScheduleAdded
         self._publish(
             [
@@ -170,54 +157,19 @@ class MemoryDataStore(DataStore):
 
     def remove_schedules(self, ids: Iterable[str]) -> None:
         with self._lock:
-            removed = [self._delete_schedule(id) for id in ids if id in self._schedules]
-        self._publish(
-            [
-                ScheduleRemoved(schedule_id=s.id, task_id=s.task_id, finished=False)
-                for s in removed
-            ]
-        )
+            stored = self._schedules
+            removed = [stored.delete(id) for id in ids if id in stored.schedules]
+        self._publish([_removed(schedule, finished=False) for schedule in removed])
 
     def acquire_schedules(
         self, scheduler_id: str, lease_duration: timedelta, limit: int
     ) -> list[Schedule]:
         now = utcnow()
-        now_us = instant(now)
         with self._lock:
-            # Schedules this scheduler holds already may be claimed again at once.
-            held = [
-                schedule
-                for id in self._claimed_schedule_ids.get(scheduler_id, ())
-                if _is_due(schedule := self._schedules[id], now_us)
-            ]
-            candidates = sorted(held, key=_fire_order)[:limit]
-            popped: list[Schedule] = []
-            if limit > 0:
-                for _, id in self._schedule_times.pop_until(now_us):
-                    popped.append(self._schedules[id])
-                    if len(popped) == limit:
-                        break
-            held_ids = {s.id for s in candidates}
-            candidates += [s for s in popped if s.id not in held_ids]
-            candidates = sorted(candidates, key=_fire_order)[:limit]
-            acquired_until = now + lease_duration
-            for schedule in candidates:
-                if schedule.acquired_by not in (None, scheduler_id):
-                    # Taking over an expired claim: the old holder may still have the
-                    # trigger object, so it gets its own.
-                    schedule.trigger = deepcopy(schedule.trigger)
-                self._unclaim_schedule(schedule)
-                schedule.acquired_by = scheduler_id
-                schedule.acquired_until = acquired_until
-                self._claimed_schedule_ids.setdefault(scheduler_id, set()).add(
-                    schedule.id
-                )
-                self._index_schedule(schedule)
-            chosen_ids = {s.id for s in candidates}
-            for schedule in popped:  # those left out by the limit go back
-                if schedule.id not in chosen_ids:
-                    self._index_schedule(schedule)
-            return [replace(schedule) for schedule in candidates]
+            acquired = self._schedules.acquire(
+                scheduler_id, now, now + lease_duration, limit
+            )
+            return [replace(schedule) for schedule in acquired]
 
     def release_schedules(
         self, scheduler_id: str, results: Sequence[ScheduleResult]
@@ -225,156 +177,73 @@ class MemoryDataStore(DataStore):
         events: list[Event] = []
         with self._lock:
             for result in results:
-                schedule = self._schedules.get(result.schedule_id)
-                if schedule is None or schedule.acquired_by != scheduler_id:
-                    continue  # removed, replaced or taken over meanwhile
+                schedule = self._schedules.release(scheduler_id, result)
+                if schedule is None:
+                    continue
                 if result.next_fire_time is None:
-                    self._delete_schedule(schedule.id)
+                    events.append(_removed(schedule, finished=True))
+                else:
                     events.append(
-                        ScheduleRemoved(
+                        ScheduleUpdated(
                             schedule_id=schedule.id,
                             task_id=schedule.task_id,
-                            finished=True,
+                            next_fire_time=schedule.next_fire_time,
                         )
                     )
-                    continue
-                self._unclaim_schedule(schedule)
-                schedule.trigger = result.trigger
-                schedule.last_fire_time = result.last_fire_time
-                schedule.next_fire_time = result.next_fire_time
-                self._index_schedule(schedule)
-                events.append(
-                    ScheduleUpdated(
-                        schedule_id=schedule.id,
-                        task_id=schedule.task_id,
-                        next_fire_time=schedule.next_fire_time,
-                    )
-                )
         self._publish(events)
 
     def get_next_schedule_run_time(self) -> datetime | None:
         """Return when the next unpaused schedule can be claimed.
 
-        That is its next fire time, or the end of its claim if another scheduler
-        claimed it, so that no scheduler wakes up for a schedule it cannot take.
+        That is its next fire time, or the end of its claim if a scheduler holds it,
+        so that no scheduler wakes up for a schedule it cannot take.
         """
         with self._lock:
-            first = self._schedule_times.peek()
-            if first is None:
-                return None
-            schedule = self._schedules[first[1]]
-            assert schedule.next_fire_time is not None
-            if schedule.acquired_until is None:
-                return schedule.next_fire_time
-            return max(schedule.next_fire_time, schedule.acquired_until)
+            return self._schedules.next_run_time()
 
     def extend_acquired_schedule_leases(
         self, scheduler_id: str, schedule_ids: set[str], duration: timedelta
     ) -> None:
         acquired_until = utcnow() + duration
         with self._lock:
-            for id in schedule_ids & self._claimed_schedule_ids.get(
-                scheduler_id, set()
-            ):
-                schedule = self._schedules[id]
-                schedule.acquired_until = acquired_until
-                self._index_schedule(schedule)
-
-    def _store_schedule(self, schedule: Schedule) -> None:
-        self._schedules[schedule.id] = schedule
-        if schedule.acquired_by is not None:
-            self._claimed_schedule_ids.setdefault(schedule.acquired_by, set()).add(
-                schedule.id
-            )
-        if schedule.next_fire_time is None:
-            self._finished_schedule_ids.add(schedule.id)
-        self._index_schedule(schedule)
-
-    def _delete_schedule(self, schedule_id: str) -> Schedule:
-        schedule = self._schedules.pop(schedule_id)
-        self._unclaim_schedule(schedule)
-        self._schedule_times.discard(schedule_id)
-        self._finished_schedule_ids.discard(schedule_id)
-        return schedule
-
-    def _unclaim_schedule(self, schedule: Schedule) -> None:
-        if schedule.acquired_by is not None:
-            held = self._claimed_schedule_ids[schedule.acquired_by]
-            held.discard(schedule.id)
-            if not held:
-                del self._claimed_schedule_ids[schedule.acquired_by]
-        schedule.acquired_by = schedule.acquired_until = None
-
-    def _index_schedule(self, schedule: Schedule) -> None:
-        """Put the schedule in the heap at the time it can be claimed next, if ever."""
-        if schedule.paused or schedule.next_fire_time is None:
-            self._schedule_times.discard(schedule.id)
-            return
-        time = instant(schedule.next_fire_time)
-        if schedule.acquired_until is not None:
-            # A claim ends when now > acquired_until.
-            time = max(time, instant(schedule.acquired_until) + 1)
-        self._schedule_times.set(schedule.id, time)
+            self._schedules.extend(scheduler_id, schedule_ids, acquired_until)
 
     # Jobs
 
     def add_job(self, job: Job) -> None:
         """Queue ``job``, unclaimed (the claim fields of ``job`` are ignored)."""
         with self._lock:
-            if job.id in self._jobs:
+            if job.id in self._jobs.jobs:
                 raise ValueError(f"a job with the id {job.id} exists already")
-            job = replace(job, acquired_by=None, acquired_until=None)
-            self._jobs[job.id] = job
-            self._job_order[job.id] = next(self._job_counter)
-            self._queue_job(job)
+            self._jobs.add(replace(job, acquired_by=None, acquired_until=None))
         self._publish(
             [JobAdded(job_id=job.id, task_id=job.task_id, schedule_id=job.schedule_id)]
         )
 
     def get_jobs(self, ids: Iterable[UUID] | None = None) -> list[Job]:
         with self._lock:
-            if ids is None:
-                return [replace(job) for job in self._jobs.values()]
-            found = {id for id in ids if id in self._jobs}
-            return [
-                replace(self._jobs[id]) for id in sorted(found, key=self._job_order.get)
-            ]
+            jobs = self._jobs.jobs.values() if ids is None else self._jobs.in_order(ids)
+            return [replace(job) for job in jobs]
 
     def acquire_jobs(
         self, scheduler_id: str, lease_duration: timedelta, limit: int | None = None
     ) -> list[Job]:
         now = utcnow()
-        now_us = instant(now)
-        events: list[Event] = []
         acquired: list[Job] = []
         with self._lock:
-            # Jobs whose claim ended (now > acquired_until) wait in their old place.
-            for _, id in self._job_leases.pop_until(now_us - 1):
-                job = self._jobs[id]
-                self._unclaim_job(job)
-                self._queue_job(job)
-            for _, id in self._job_deadlines.pop_until(now_us - 1):
-                job = self._jobs[id]
-                result = JobResult.from_job(
-                    job, JobOutcome.missed_start_deadline, finished_at=now
+            self._jobs.take_back_expired_claims(now)
+            events = [
+                event
+                for job in self._jobs.waiting_past_deadline(now)
+                for event in self._give_up_job(
+                    job, JobOutcome.missed_start_deadline, now, scheduler_id
                 )
-                events.append(self._finish_job(job, result))
+            ]
             acquired_until = now + lease_duration
             while limit is None or len(acquired) < limit:
-                id = self._waiting_jobs.pop(self._is_saturated)
-                if id is None:
+                job = self._jobs.claim_next(scheduler_id, acquired_until)
+                if job is None:
                     break
-                job = self._jobs.get(id)
-                if job is None or job.acquired_by is not None:
-                    continue  # released or claimed since it was queued
-                job.acquired_by = scheduler_id
-                job.acquired_until = acquired_until
-                self._job_deadlines.discard(id)
-                self._job_leases.set(id, instant(acquired_until))
-                self._claimed_job_ids.setdefault(scheduler_id, set()).add(id)
-                self._running_jobs[job.task_id] = (
-                    self._running_jobs.get(job.task_id, 0) + 1
-                )
                 acquired.append(replace(job))
         self._publish(events)
         return acquired
@@ -386,16 +255,15 @@ class MemoryDataStore(DataStore):
         its expired claim; the first release wins and later ones are ignored.
         """
         with self._lock:
-            stored = self._jobs.get(job.id)
+            stored = self._jobs.jobs.get(job.id)
             if stored is None:
                 return
-            event = self._finish_job(stored, result)
-        self._publish([event])
+            self._jobs.finish(stored, result)
+        self._publish([JobRemoved(job_id=job.id, task_id=stored.task_id)])
 
     def get_job_result(self, job_id: UUID) -> JobResult | None:
         with self._lock:
-            result = self._job_results.pop(job_id, None)
-            self._result_expiry.discard(job_id)
+            result = self._jobs.pop_result(job_id)
         if result is None or result.expires_at <= utcnow():
             return None
         return result
@@ -405,85 +273,60 @@ class MemoryDataStore(DataStore):
     ) -> None:
         acquired_until = utcnow() + duration
         with self._lock:
-            for id in job_ids & self._claimed_job_ids.get(scheduler_id, set()):
-                self._jobs[id].acquired_until = acquired_until
-                self._job_leases.set(id, instant(acquired_until))
+            self._jobs.extend(scheduler_id, job_ids, acquired_until)
 
     def reap_abandoned_jobs(self, scheduler_id: str) -> None:
         now = utcnow()
         with self._lock:
-            jobs = [
-                self._jobs[id] for id in self._claimed_job_ids.get(scheduler_id, ())
-            ]
             events = [
-                self._finish_job(
-                    job, JobResult.from_job(job, JobOutcome.abandoned, finished_at=now)
+                event
+                for job in self._jobs.claimed_by(scheduler_id)
+                for event in self._give_up_job(
+                    job, JobOutcome.abandoned, now, scheduler_id
                 )
-                for job in sorted(jobs, key=lambda job: self._job_order[job.id])
             ]
         self._publish(events)
 
     def cleanup(self) -> None:
         now = utcnow()
-        now_us = instant(now)
-        events: list[Event] = []
         with self._lock:
-            for _, id in self._result_expiry.pop_until(now_us):
-                del self._job_results[id]
-            for _, id in self._job_leases.pop_until(now_us - 1):
-                job = self._jobs[id]
-                result = JobResult.from_job(job, JobOutcome.abandoned, finished_at=now)
-                events.append(self._finish_job(job, result))
-            for id in sorted(self._finished_schedule_ids):
-                schedule = self._delete_schedule(id)
-                events.append(
-                    ScheduleRemoved(
-                        schedule_id=id, task_id=schedule.task_id, finished=True
-                    )
+            self._jobs.drop_expired_results(now)
+            events = [
+                event
+                for job in self._jobs.with_expired_claims(now)
+                for event in self._give_up_job(
+                    job, JobOutcome.abandoned, now, job.acquired_by
                 )
+            ]
+            events += [
+                _removed(self._schedules.delete(id), finished=True)
+                for id in self._schedules.finished_ids()
+            ]
         self._publish(events)
 
-    def _queue_job(self, job: Job) -> None:
-        self._waiting_jobs.push(job.task_id, self._job_order[job.id], job.id)
-        if job.start_deadline is not None:
-            self._job_deadlines.set(job.id, instant(job.start_deadline))
+    def _give_up_job(
+        self, job: Job, outcome: JobOutcome, now: datetime, scheduler_id: str | None
+    ) -> list[Event]:
+        """Remove a job the store gives up on; return the events to publish.
 
-    def _unclaim_job(self, job: Job) -> None:
-        if job.acquired_by is None:
-            return
-        held = self._claimed_job_ids[job.acquired_by]
-        held.discard(job.id)
-        if not held:
-            del self._claimed_job_ids[job.acquired_by]
-        job.acquired_by = job.acquired_until = None
-        self._job_leases.discard(job.id)
-        running = self._running_jobs[job.task_id] - 1
-        if running:
-            self._running_jobs[job.task_id] = running
-        else:
-            del self._running_jobs[job.task_id]
-        self._waiting_jobs.wake(job.task_id)
-
-    def _finish_job(self, job: Job, result: JobResult) -> JobRemoved:
-        """Remove a job, keep its result until it expires; return the event to send."""
-        self._unclaim_job(job)
-        del self._jobs[job.id]
-        del self._job_order[job.id]
-        self._job_deadlines.discard(job.id)
-        if result.expires_at > result.finished_at:
-            self._job_results[job.id] = result
-            self._result_expiry.set(job.id, instant(result.expires_at))
-        return JobRemoved(job_id=job.id, task_id=job.task_id)
+        No scheduler runs such a job to announce how it ended, so the store sends
+        the ``JobReleased`` a scheduler would have sent.
+        """
+        self._jobs.finish(job, JobResult.from_job(job, outcome, finished_at=now))
+        return [
+            JobRemoved(job_id=job.id, task_id=job.task_id),
+            JobReleased(
+                job_id=job.id,
+                scheduler_id=scheduler_id or "",
+                task_id=job.task_id,
+                outcome=outcome,
+                schedule_id=job.schedule_id,
+                scheduled_start=job.scheduled_start,
+            ),
+        ]
 
 
-def _is_due(schedule: Schedule, now_us: int) -> bool:
-    return (
-        not schedule.paused
-        and schedule.next_fire_time is not None
-        and instant(schedule.next_fire_time) <= now_us
+def _removed(schedule: Schedule, *, finished: bool) -> ScheduleRemoved:
+    return ScheduleRemoved(
+        schedule_id=schedule.id, task_id=schedule.task_id, finished=finished
     )
-
-
-def _fire_order(schedule: Schedule) -> tuple[int, str]:
-    assert schedule.next_fire_time is not None
-    return instant(schedule.next_fire_time), schedule.id

@@ -15,6 +15,7 @@ from .._enums import JobOutcome
 from .._events import (
     Event,
     JobAdded,
+    JobReleased,
     JobRemoved,
     ScheduleAdded,
     ScheduleRemoved,
@@ -79,6 +80,8 @@ def summarize(event: Event) -> tuple[Any, ...]:
             return name, event.schedule_id, event.finished
         case JobAdded() | JobRemoved():
             return name, event.job_id
+        case JobReleased():
+            return name, event.job_id, event.outcome
     return (name,)
 
 

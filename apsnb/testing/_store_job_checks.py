@@ -102,7 +102,11 @@ class JobChecks:
             result = await store.get_job_result(late.id)
             assert result is not None
             assert result.outcome is JobOutcome.missed_start_deadline
-            assert (await running_store.new_events())[-1] == ("JobRemoved", late.id)
+            # No scheduler runs the job, so the store says how it ended.
+            assert (await running_store.new_events())[-2:] == [
+                ("JobRemoved", late.id),
+                ("JobReleased", late.id, JobOutcome.missed_start_deadline),
+            ]
 
     async def test_acquire_jobs_respects_leases_and_takes_over_expired_ones(
         self, datastore: Any
@@ -198,7 +202,10 @@ class JobChecks:
             assert result is not None
             assert result.outcome is JobOutcome.abandoned
             assert (await store.get_task("task")).running_jobs == 1
-            assert (await running_store.new_events())[-1] == ("JobRemoved", mine.id)
+            assert (await running_store.new_events())[-2:] == [
+                ("JobRemoved", mine.id),
+                ("JobReleased", mine.id, JobOutcome.abandoned),
+            ]
 
     async def test_cleanup_abandons_jobs_whose_lease_expired(
         self, datastore: Any
@@ -217,6 +224,10 @@ class JobChecks:
             result = await store.get_job_result(expiring.id)
             assert result is not None
             assert result.outcome is JobOutcome.abandoned
+            assert (await running_store.new_events())[-2:] == [
+                ("JobRemoved", expiring.id),
+                ("JobReleased", expiring.id, JobOutcome.abandoned),
+            ]
 
     async def test_every_change_publishes_its_event_in_order(
         self, datastore: Any

@@ -1,0 +1,140 @@
+"""The jobs and job results of a MemoryDataStore, with their queues and leases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from itertools import count
+from uuid import UUID
+
+from .._structures import Job, JobResult
+from ._indexes import JobQueue, TimeHeap, instant
+
+
+class JobTable:
+    """Jobs in the order they were added, the queue of waiting ones, claims, results.
+
+    Not thread safe: the store calls it under its lock. Holds the stored objects;
+    the store copies what it hands out.
+
+    :param is_saturated: tells whether a task runs its ``max_running_jobs`` already
+    """
+
+    __slots__ = (
+        "_claimed_ids",
+        "_deadlines",
+        "_is_saturated",
+        "_leases",
+        "_order",
+        "_order_counter",
+        "_result_expiry",
+        "_results",
+        "_waiting",
+        "jobs",
+        "running_jobs",
+    )
+
+    def __init__(self, is_saturated: Callable[[str], bool]) -> None:
+        self._is_saturated = is_saturated
+        self.jobs: dict[UUID, Job] = {}  # in the order they were added
+        self.running_jobs: dict[str, int] = {}  # claimed jobs, by task id
+        self._order: dict[UUID, int] = {}
+        self._order_counter = count()
+        self._waiting = JobQueue()
+        self._deadlines: TimeHeap[UUID] = TimeHeap()  # waiting jobs only
+        self._leases: TimeHeap[UUID] = TimeHeap()  # claimed jobs only
+        self._claimed_ids: dict[str, set[UUID]] = {}  # by scheduler id
+        self._results: dict[UUID, JobResult] = {}
+        self._result_expiry: TimeHeap[UUID] = TimeHeap()
+
+    def add(self, job: Job) -> None:
+        """Store and queue an unclaimed job."""
+        self.jobs[job.id] = job
+        self._order[job.id] = next(self._order_counter)
+        self._queue(job)
+
+    def in_order(self, ids: Iterable[UUID]) -> list[Job]:
+        """The stored jobs among ``ids``, oldest first."""
+        found = {id for id in ids if id in self.jobs}
+        return [self.jobs[id] for id in sorted(found, key=self._order.__getitem__)]
+
+    def take_back_expired_claims(self, now: datetime) -> None:
+        """Queue again, in their old places, the jobs whose claims ended."""
+        for _, id in self._leases.pop_until(instant(now) - 1):  # now > acquired_until
+            job = self.jobs[id]
+            self._unclaim(job)
+            self._queue(job)
+
+    def waiting_past_deadline(self, now: datetime) -> list[Job]:
+        """The waiting jobs whose start deadline is before ``now``, oldest first."""
+        return [self.jobs[id] for _, id in self._deadlines.pop_until(instant(now) - 1)]
+
+    def claim_next(self, scheduler_id: str, acquired_until: datetime) -> Job | None:
+        """Claim the oldest waiting job of a task that may run another one."""
+        while (id := self._waiting.pop(self._is_saturated)) is not None:
+            job = self.jobs.get(id)
+            if job is None or job.acquired_by is not None:
+                continue  # released or claimed since it was queued
+            job.acquired_by = scheduler_id
+            job.acquired_until = acquired_until
+            self._deadlines.discard(id)
+            self._leases.set(id, instant(acquired_until))
+            self._claimed_ids.setdefault(scheduler_id, set()).add(id)
+            self.running_jobs[job.task_id] = self.running_jobs.get(job.task_id, 0) + 1
+            return job
+        return None
+
+    def claimed_by(self, scheduler_id: str) -> list[Job]:
+        return self.in_order(self._claimed_ids.get(scheduler_id, ()))
+
+    def with_expired_claims(self, now: datetime) -> list[Job]:
+        """Remove from the lease index, and return, the jobs whose claims ended."""
+        return [self.jobs[id] for _, id in self._leases.pop_until(instant(now) - 1)]
+
+    def extend(self, scheduler_id: str, job_ids: set[UUID], until: datetime) -> None:
+        for id in job_ids & self._claimed_ids.get(scheduler_id, set()):
+            self.jobs[id].acquired_until = until
+            self._leases.set(id, instant(until))
+
+    def finish(self, job: Job, result: JobResult) -> None:
+        """Remove a job; keep its result until it expires (if it ever should)."""
+        self._unclaim(job)
+        del self.jobs[job.id]
+        del self._order[job.id]
+        self._deadlines.discard(job.id)
+        if result.expires_at > result.finished_at:
+            self._results[job.id] = result
+            self._result_expiry.set(job.id, instant(result.expires_at))
+
+    def pop_result(self, job_id: UUID) -> JobResult | None:
+        self._result_expiry.discard(job_id)
+        return self._results.pop(job_id, None)
+
+    def drop_expired_results(self, now: datetime) -> None:
+        for _, id in self._result_expiry.pop_until(instant(now)):
+            del self._results[id]
+
+    def wake(self, task_id: str) -> None:
+        """Let a task's waiting jobs be claimed again (its limit may have changed)."""
+        self._waiting.wake(task_id)
+
+    def _queue(self, job: Job) -> None:
+        self._waiting.push(job.task_id, self._order[job.id], job.id)
+        if job.start_deadline is not None:
+            self._deadlines.set(job.id, instant(job.start_deadline))
+
+    def _unclaim(self, job: Job) -> None:
+        if job.acquired_by is None:
+            return
+        held = self._claimed_ids[job.acquired_by]
+        held.discard(job.id)
+        if not held:
+            del self._claimed_ids[job.acquired_by]
+        job.acquired_by = job.acquired_until = None
+        self._leases.discard(job.id)
+        running = self.running_jobs[job.task_id] - 1
+        if running:
+            self.running_jobs[job.task_id] = running
+        else:
+            del self.running_jobs[job.task_id]
+        self._waiting.wake(job.task_id)
