@@ -1,11 +1,14 @@
-"""The guided tour: a few triggers, their next fire times, and a timeline of them."""
+"""The guided tour: a few triggers in words, their next fire times, a contract check
+and a timeline, all from a fixed start so that every run prints the same."""
 
 from __future__ import annotations
 
 import argparse
-import itertools
+import sys
+import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from .abc import Trigger
@@ -14,95 +17,158 @@ from .triggers.combining import OrTrigger
 from .triggers.cron import CronTrigger
 from .triggers.interval import IntervalTrigger
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 HELSINKI = ZoneInfo("Europe/Helsinki")
 #: A fixed start, the Friday before Europe's spring-forward, so the tour always shows
 #: the same fire times, DST change included.
 START = datetime(2026, 3, 27, 8, 0, tzinfo=HELSINKI)
+#: Where the timeline ends: five weeks, two month ends.
+PLOT_UNTIL = datetime(2026, 5, 1, 0, 0, tzinfo=HELSINKI)
 
 
-def tour_triggers() -> dict[str, Trigger]:
-    """The triggers the tour shows, by label."""
-    return {
-        "weekdays at 09:00": CronTrigger.from_crontab(
-            "0 9 * * mon-fri", timezone=HELSINKI, start_time=START
-        ),
-        "03:30 nightly (DST gap on Sunday)": CronTrigger(
-            hour=3, minute=30, timezone=HELSINKI, start_time=START
-        ),
-        "every 7 hours": IntervalTrigger(hours=7, start_time=START),
-        "last day of month, 18:00": CronTrigger(
-            day="last", hour=18, timezone=HELSINKI, start_time=START
-        ),
-        "monthly on the 31st": CalendarIntervalTrigger(
-            months=1, hour=12, start_date="2026-03-31", timezone=HELSINKI
-        ),
-        "2nd Friday or Sunday noon": OrTrigger(
-            [
-                CronTrigger(
-                    day="2nd fri", hour=12, timezone=HELSINKI, start_time=START
-                ),
-                CronTrigger(
-                    day_of_week="sun", hour=12, timezone=HELSINKI, start_time=START
-                ),
-            ]
-        ),
-    }
+class TourTrigger(NamedTuple):
+    """A trigger of the tour: a short label for the plot, the code that builds it."""
+
+    label: str
+    code: str
+    trigger: Trigger
 
 
-def print_table(label: str, times: list[datetime]) -> None:
-    print(f"\n{label}")
-    previous = None
-    for time in times:
-        gap = "" if previous is None else f"  +{_duration(time - previous)}"
-        print(f"  {time:%a %Y-%m-%d %H:%M:%S %z}{gap}")
-        previous = time
+def tour_triggers() -> list[TourTrigger]:
+    """The triggers the tour shows (all in Europe/Helsinki, starting at ``START``)."""
+
+    def cron(**fields: Any) -> CronTrigger:
+        return CronTrigger(**fields, timezone=HELSINKI, start_time=START)
+
+    return [
+        TourTrigger(
+            "weekdays at 09:00",
+            "CronTrigger.from_crontab('0 9 * * mon-fri')",
+            CronTrigger.from_crontab(
+                "0 9 * * mon-fri", timezone=HELSINKI, start_time=START
+            ),
+        ),
+        TourTrigger(
+            "03:30 nightly", "CronTrigger(hour=3, minute=30)", cron(hour=3, minute=30)
+        ),
+        TourTrigger(
+            "every 30 hours",
+            "IntervalTrigger(hours=30)",
+            IntervalTrigger(hours=30, start_time=START),
+        ),
+        TourTrigger(
+            "month end, 18:00",
+            "CronTrigger(day='last', hour=18)",
+            cron(day="last", hour=18),
+        ),
+        TourTrigger(
+            "monthly on the 31st",
+            "CalendarIntervalTrigger(months=1, hour=12, start_date='2026-03-31')",
+            CalendarIntervalTrigger(
+                months=1, hour=12, start_date="2026-03-31", timezone=HELSINKI
+            ),
+        ),
+        TourTrigger(
+            "2nd Friday or Sundays",
+            "OrTrigger([CronTrigger(day='2nd fri', hour=12), "
+            "CronTrigger(day_of_week='sun', hour=12)])",
+            OrTrigger([cron(day="2nd fri", hour=12), cron(day_of_week="sun", hour=12)]),
+        ),
+    ]
+
+
+def format_table(table: pd.DataFrame) -> list[str]:
+    """The rows of a ``fire_times`` table as short lines: time, weekday, gap, DST."""
+    lines = []
+    for row in table.itertuples():
+        gap = "" if row.Index == 0 else f"+{_duration(row.gap.to_pytimedelta())}"
+        note = f"clocks now {row.utc_offset}" if row.dst_change else ""
+        line = f"{row.fire_time:%Y-%m-%d %H:%M} {row.utc_offset}  {row.weekday:<9}"
+        lines.append(f"{line}  {gap:<10}{note}".rstrip())
+    return lines
 
 
 def _duration(delta: timedelta) -> str:
-    hours, seconds = divmod(int(delta.total_seconds()), 3600)
-    return f"{hours}h{seconds // 60:02d}m" if hours < 48 else f"{hours / 24:.1f}d"
+    """``7h``, ``23h30m``, ``2d 23h``: the gap between two fire times, compactly."""
+    minutes = int(delta.total_seconds()) // 60
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days}d"] if days else []
+    clock = f"{hours}h" if hours else ""
+    if minutes:
+        clock += f"{minutes:02d}m" if hours else f"{minutes}m"
+    if clock:
+        parts.append(clock)
+    return " ".join(parts) or "0m"
 
 
-def plot(series: dict[str, list[datetime]], path: Path) -> Path:
-    """Draw one lane per trigger, a mark per fire time, and save it as a PNG."""
-    import matplotlib
+def save_timeline(triggers: list[TourTrigger], path: Path) -> Path:
+    """Draw the triggers' fire times up to ``PLOT_UNTIL`` on one timeline; save a PNG."""
+    from .lab import plot_timeline
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(11, 0.6 * len(series) + 1.5))
-    for lane, times in enumerate(series.values()):
-        axes.plot(times, [lane] * len(times), "|", markersize=14, markeredgewidth=2)
-    axes.set_yticks(range(len(series)), list(series))
-    axes.invert_yaxis()
-    axes.set_title("Fire times (Europe/Helsinki), from " + f"{START:%Y-%m-%d %H:%M}")
-    axes.grid(axis="x", alpha=0.3)
-    figure.autofmt_xdate()
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    figure = plot_timeline(
+        *(tour.trigger for tour in triggers),
+        labels=[tour.label for tour in triggers],
+        until=PLOT_UNTIL,
+    )
+    figure.suptitle(
+        f"apsnb tour: fire times from {START:%a %Y-%m-%d %H:%M} (Europe/Helsinki)",
+        x=0.01,
+        ha="left",
+        fontsize=11,
+        fontweight="bold",
+    )
+    figure.savefig(path, dpi=120)
     return path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m apsnb", description=__doc__)
-    parser.add_argument("-n", type=int, default=6, help="fire times per trigger")
-    parser.add_argument("--plot", type=Path, default=Path("apsnb-tour.png"))
-    parser.add_argument("--no-plot", action="store_true")
+    parser.add_argument("-n", type=int, default=5, help="fire times per trigger")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        default=Path("apsnb-tour.png"),
+        metavar="PATH",
+        help="where to save the timeline (default: %(default)s)",
+    )
+    parser.add_argument("--no-plot", action="store_true", help="draw no timeline")
     args = parser.parse_args(argv)
+    if args.n < 1:
+        parser.error("-n must be 1 or more")
+    try:
+        from .lab import check_trigger, describe, fire_times
+    except ImportError as error:
+        print(f"The tour uses apsnb.lab: {error}", file=sys.stderr)
+        return 1
 
-    series = {
-        label: list(itertools.islice(trigger, args.n))
-        for label, trigger in tour_triggers().items()
-    }
-    print(f"The next {args.n} fire times of a few triggers, from {START.isoformat()}")
-    for label, times in series.items():
-        print_table(label, times)
+    triggers = tour_triggers()
+    print(f"When do these triggers fire? The next {args.n} fire times of each, from")
+    print(f"{START:%a %Y-%m-%d %H:%M} in Europe/Helsinki, where the clocks go forward")
+    print("from 03:00 to 04:00 on Sunday 2026-03-29.")
+    for tour in triggers:
+        print(f"\n{tour.code}")
+        print(textwrap.fill(describe(tour.trigger), 88, initial_indent="  ",
+                            subsequent_indent="  "))  # fmt: skip
+        for line in format_table(fire_times(tour.trigger, n=args.n)):
+            print(f"    {line}")
+
+    print("\nThe trigger contract (apsnb.lab.check_trigger, 200 fire times each):")
+    for tour in triggers:
+        report = check_trigger(tour.trigger)
+        mark = "✓" if report.ok else "✗"
+        print(
+            f"  {mark} {len(report.errors)} errors, {len(report.warnings)} warnings"
+            f"  {tour.label}"
+        )
+
     if not args.no_plot:
         try:
-            saved = plot(series, args.plot)
+            saved = save_timeline(triggers, args.plot)
         except ImportError:
             print("\n(install matplotlib, e.g. pip install 'apsnb[lab]', for the plot)")
         else:
-            print(f"\ntimeline saved to {saved.resolve()}")
+            print(f"\nTimeline saved to {saved.resolve()}")
     return 0
