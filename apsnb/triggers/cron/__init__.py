@@ -207,9 +207,9 @@ class CronTrigger(Trigger):
                 "CronTrigger", "end_time", end_time.isoformat(),
                 f"it is earlier than start_time ({start_time.isoformat()})",
             )  # fmt: skip
-        years = sorted(parsed["year"].values)
+        year = parsed["year"]
         self._plan = CronPlan(
-            years=None if parsed["year"].unrestricted else years,
+            years=None if year.unrestricted else sorted(year.values),
             months=sorted(parsed["month"].values),
             days=DaySelector(
                 parsed["day"], parsed["day_of_week"], parsed["week"], or_days

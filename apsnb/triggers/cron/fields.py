@@ -5,6 +5,7 @@ from __future__ import annotations
 from calendar import monthrange
 from collections.abc import Mapping
 from datetime import date
+from functools import lru_cache
 
 from .expressions import (
     CRON_WEEKDAY_NUMBERS,
@@ -71,7 +72,10 @@ def normalize_expression(value: int | str) -> str:
     return ",".join(part.strip() for part in str(value).strip().split(","))
 
 
+@lru_cache(maxsize=1024)
 def parse(name: str, text: str) -> ParsedField:
+    """Parse a field's text (cached: stores restore the same triggers over and over,
+    and a ParsedField is immutable)."""
     return parse_field(FIELD_KINDS[name], text)
 
 
