@@ -271,7 +271,8 @@ class DataStore(metaclass=ABCMeta):
         """Claim up to ``limit`` jobs for ``scheduler_id`` to run, oldest first.
 
         Respects each task's ``max_running_jobs``; a job whose start deadline has
-        passed is released with ``JobOutcome.missed_start_deadline`` instead.
+        passed is released with ``JobOutcome.missed_start_deadline`` instead (the store
+        records its result and publishes ``JobReleased`` for it, as a scheduler would).
         """
 
     @abstractmethod
@@ -297,7 +298,7 @@ class DataStore(metaclass=ABCMeta):
     @abstractmethod
     def reap_abandoned_jobs(self, scheduler_id: str) -> None:
         """Release the jobs ``scheduler_id`` held before it (re)started, with the
-        outcome ``abandoned``."""
+        outcome ``abandoned`` (publishing ``JobReleased`` for each)."""
 
     @abstractmethod
     def cleanup(self) -> None:

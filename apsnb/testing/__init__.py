@@ -1,20 +1,17 @@
-"""Contract checks for your own triggers, to call from your own pytest suite.
+"""Contract checks for your own triggers and data stores, for your own pytest suite.
 
-Needs pandas (``pip install 'apsnb[lab]'``), because the checks are the lab's.
+``assert_valid_trigger`` needs pandas (``pip install 'apsnb[lab]'``), because the
+checks are the lab's; ``apsnb.testing.datastores`` does not.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..abc import Trigger
 
-try:
-    from ..lab.checks import TriggerReport, check_trigger
-except ModuleNotFoundError as error:  # pragma: no cover - depends on the install
-    raise ModuleNotFoundError(
-        f"apsnb.testing needs {error.name}, which comes with the lab extra: "
-        f"pip install 'apsnb[lab]'",
-        name=error.name,
-    ) from error
+if TYPE_CHECKING:
+    from ..lab.checks import TriggerReport
 
 __all__ = ("assert_valid_trigger",)
 
@@ -38,6 +35,14 @@ def assert_valid_trigger(
     :raises AssertionError: when the report has an error
     """
     __tracebackhide__ = True  # pytest shows the message, not this frame
+    try:
+        from ..lab.checks import check_trigger
+    except ModuleNotFoundError as error:  # pragma: no cover - depends on the install
+        raise ModuleNotFoundError(
+            f"assert_valid_trigger needs {error.name}, which comes with the lab extra: "
+            f"pip install 'apsnb[lab]'",
+            name=error.name,
+        ) from error
     report = check_trigger(trigger, n, time_budget=time_budget)
     if not report.ok:
         raise AssertionError(str(report))
