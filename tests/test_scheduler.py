@@ -360,3 +360,33 @@ async def test_a_sync_scheduler_in_plain_python() -> None:
             return scheduler.run_job(add, args=(20, 22))
 
     assert await anyio.to_thread.run_sync(run) == 42
+
+
+async def test_a_schedule_whose_function_is_unknown_waits_until_it_is_bound_again() -> (
+    None
+):
+    from apsnb import Task
+
+    # What a persistent store holds after a kernel restart: the task of a notebook
+    # function, by name only.
+    scheduler = AsyncScheduler(identity="restarted")
+    await scheduler._start_services()
+    await scheduler.data_store.add_task(Task(id="__main__:report", func=None))
+    fired: list[JobReleased] = []
+    scheduler.subscribe(fired.append, JobReleased)
+    trigger = IntervalTrigger(hours=1, start_time=now() - timedelta(seconds=1))
+    schedule_id = await scheduler.add_schedule("__main__:report", trigger)
+    await scheduler.start_in_background()
+    await wait_for(lambda: scheduler.waiting_schedules())
+    assert scheduler.waiting_schedules() == {"__main__:report": [schedule_id]}
+    await anyio.sleep(0.2)
+    assert not fired  # held, not failing over and over
+
+    def report() -> str:
+        return "done"
+
+    await scheduler.configure_task("__main__:report", func=report)
+    await wait_for(lambda: fired)
+    await scheduler.stop()
+    assert fired[0].outcome is JobOutcome.success
+    assert scheduler.waiting_schedules() == {}

@@ -23,6 +23,8 @@ from .._events import (
     JobReleased,
     ScheduleAdded,
     ScheduleUpdated,
+    TaskAdded,
+    TaskUpdated,
 )
 from .._exceptions import TaskLookupError
 from .._structures import Job, JobResult, Task
@@ -36,6 +38,12 @@ SCHEDULE_BATCH = 100
 #: The longest the loops sleep without looking at the store: a safety net for stores
 #: shared with other processes that publish no events here (SQLite).
 MAX_IDLE = timedelta(seconds=60)
+#: Linux may end a timed wait late by 0.1% of its length (timer slack, 1 ms for a
+#: one-second wait), so a long wait for a fire time ends this share early and the
+#: loop waits out the few milliseconds left, which end within the millisecond.
+EARLY_WAKE_SHARE = 0.002
+#: Waits shorter than this get at most the kernel's fixed 50 µs slack: no early wake.
+EARLY_WAKE_MIN_SECONDS = 0.05
 
 
 def utcnow() -> datetime:
@@ -71,6 +79,16 @@ class Runtime:
         self.jobs_changed = Wakeup()
         self.running_jobs: set[Any] = set()
         self._next_wakeup: datetime | None = None
+        # A store shared with other processes (SQLite) cannot tell us what they
+        # change, so the loops look at it at least this often.
+        poll = getattr(scheduler.data_store, "poll_interval", None)
+        self.max_idle = (
+            MAX_IDLE.total_seconds()
+            if poll is None
+            else min(poll, MAX_IDLE.total_seconds())
+        )
+        #: Schedules held because their task's function is unknown here, by task id.
+        self.waiting: dict[str, set[str]] = {}
 
     def on_event(self, event: Event) -> None:
         """Wake the loop that an event concerns (called on the scheduler's loop)."""
@@ -82,6 +100,10 @@ class Runtime:
                 self.schedules_changed.set()
         elif isinstance(event, JobAdded):
             self.jobs_changed.set()
+        elif (
+            isinstance(event, TaskAdded | TaskUpdated) and event.task_id in self.waiting
+        ):
+            self.schedules_changed.set()  # a waiting schedule's function may be here now
 
     async def run(self, task_group: TaskGroup) -> None:
         role = self.scheduler.role
@@ -118,9 +140,9 @@ class Runtime:
                     continue  # more may be due
             next_time = await store.get_next_schedule_run_time()
             self._next_wakeup = next_time
-            delay = MAX_IDLE.total_seconds()
+            delay = self.max_idle
             if next_time is not None:
-                delay = min(delay, max(0.0, (next_time - utcnow()).total_seconds()))
+                delay = min(delay, _wait_before(next_time))
             await self.schedules_changed.wait(delay)
 
     async def _fire(self, schedules: list[Any]) -> None:
@@ -135,7 +157,14 @@ class Runtime:
                     tasks[schedule.task_id] = await store.get_task(schedule.task_id)
                 except TaskLookupError:
                     tasks[schedule.task_id] = None
-            task = tasks[schedule.task_id] or Task(id=schedule.task_id)
+            task = tasks[schedule.task_id]
+            if task is None or not self.scheduler._has_function(task):
+                # Keep the claim and fire nothing: a notebook function after a kernel
+                # restart. Its fire times wait, to follow the misfire rules once the
+                # function is bound again (configure_task wakes this loop).
+                self._hold(schedule.id, schedule.task_id)
+                continue
+            self._unhold(schedule.id, schedule.task_id)
             try:
                 new_jobs, result = jobs_for(schedule, task, now, "threadpool")
             except Exception:
@@ -151,6 +180,24 @@ class Runtime:
         for job in jobs:
             await store.add_job(job)
         await store.release_schedules(self.scheduler.identity, results)
+
+    def _hold(self, schedule_id: str, task_id: str) -> None:
+        waiting = self.waiting.setdefault(task_id, set())
+        if schedule_id not in waiting:
+            waiting.add(schedule_id)
+            self.logger.warning(
+                "schedule %r waits: the function of task %r is not defined in this "
+                "process (a notebook function after a kernel restart?). Run the cell "
+                "that defines it, then scheduler.configure_task(%r, func=<function>)",
+                schedule_id, task_id, task_id,
+            )  # fmt: skip
+
+    def _unhold(self, schedule_id: str, task_id: str) -> None:
+        waiting = self.waiting.get(task_id)
+        if waiting is not None:
+            waiting.discard(schedule_id)
+            if not waiting:
+                del self.waiting[task_id]
 
     async def process_jobs(self, task_group: TaskGroup) -> None:
         store = self.scheduler.data_store
@@ -174,7 +221,7 @@ class Runtime:
                 )
                 task_group.start_soon(self.run_job, job, name=f"job {job.id}")
             if not jobs or len(jobs) == free:
-                await self.jobs_changed.wait(None if jobs else MAX_IDLE.total_seconds())
+                await self.jobs_changed.wait(None if jobs else self.max_idle)
 
     async def run_job(self, job: Job) -> None:
         started_at: datetime | None = None
@@ -255,6 +302,14 @@ class Runtime:
                 self.logger.exception(
                     "the data store's cleanup failed; trying again later"
                 )
+
+
+def _wait_before(fire_time: datetime) -> float:
+    """Seconds to wait for ``fire_time``, a little short of it if it is far enough."""
+    seconds = max(0.0, (fire_time - utcnow()).total_seconds())
+    if seconds > EARLY_WAKE_MIN_SECONDS:
+        seconds -= seconds * EARLY_WAKE_SHARE
+    return seconds
 
 
 def _finished(schedule: Any) -> Any:

@@ -32,6 +32,8 @@ from .._events import (
     SchedulerStarted,
     SchedulerStopped,
     ScheduleUpdated,
+    TaskAdded,
+    TaskUpdated,
 )
 from .._exceptions import (
     InvalidTriggerArgument,
@@ -161,6 +163,7 @@ class AsyncScheduler:
         self._stop_requested: asyncio.Event | None = None
         self._stopped = threading.Event()
         self._stopped.set()
+        self._runtime: Runtime | None = None
         self._current_job = current_job
 
     def __repr__(self) -> str:
@@ -244,14 +247,15 @@ class AsyncScheduler:
             await self._stop_services()
 
     async def _run(self, started: asyncio.Future[None]) -> None:
-        runtime = Runtime(self, self.logger)
+        runtime = self._runtime = Runtime(self, self.logger)
         failure: BaseException | None = None
         try:
             await self._start_services()
             for executor in self.job_executors.values():
                 await executor.start()
             subscription = self.event_broker.subscribe(
-                runtime.on_event, {ScheduleAdded, ScheduleUpdated, JobAdded}
+                runtime.on_event,
+                {ScheduleAdded, ScheduleUpdated, JobAdded, TaskAdded, TaskUpdated},
             )
             try:
                 await self.data_store.reap_abandoned_jobs(self.identity)
@@ -382,6 +386,22 @@ class AsyncScheduler:
                 "func_or_task_id", func_or_task_id, "a function or a task id"
             )
         return await self.data_store.get_task(func_or_task_id)
+
+    def _has_function(self, task: Task) -> bool:
+        """Whether this process can run ``task``'s jobs."""
+        return task.id in self._functions or task.func is not None
+
+    def waiting_schedules(self) -> dict[str, list[str]]:
+        """Schedules that wait for their task's function, by task id.
+
+        A function defined in a notebook is known by name only to the store: after a
+        kernel restart, its schedules wait (their fire times are kept, and follow the
+        misfire rules later) until ``configure_task(task_id, func=...)`` binds it again.
+        """
+        runtime = self._runtime
+        if runtime is None:
+            return {}
+        return {task: sorted(ids) for task, ids in sorted(runtime.waiting.items())}
 
     async def _function_for(self, task_id: str) -> Callable[..., Any]:
         func = self._functions.get(task_id)

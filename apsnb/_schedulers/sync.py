@@ -93,6 +93,11 @@ class Scheduler:
         finally:
             self._close_portal()
 
+    def waiting_schedules(self) -> dict[str, list[str]]:
+        """Schedules that wait for their task's function, by task id (see
+        :meth:`AsyncScheduler.waiting_schedules`)."""
+        return self._async.waiting_schedules()
+
     def wait_until_stopped(self) -> None:
         """Block until the scheduler stops (returns at once if it is not running)."""
         self._async._stopped.wait()

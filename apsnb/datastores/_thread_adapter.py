@@ -63,6 +63,16 @@ class _SyncDataStoreAdapter(AsyncDataStore):
     def __repr__(self) -> str:
         return f"as_async_datastore({self._store!r})"
 
+    @property
+    def wrapped(self) -> DataStore:
+        """The synchronous store itself."""
+        return self._store
+
+    @property
+    def poll_interval(self) -> float | None:
+        """The wrapped store's ``poll_interval`` (see ``AsyncScheduler``), if any."""
+        return getattr(self._store, "poll_interval", None)
+
     async def _call(self, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         if self._inline:
             return func(*args, **kwargs)
