@@ -390,3 +390,20 @@ async def test_a_schedule_whose_function_is_unknown_waits_until_it_is_bound_agai
     await scheduler.stop()
     assert fired[0].outcome is JobOutcome.success
     assert scheduler.waiting_schedules() == {}
+
+
+def test_a_scheduler_left_running_when_its_loop_ended_does_not_block_the_next() -> None:
+    import asyncio
+
+    async def leave_running() -> None:
+        await AsyncScheduler(identity="left").start_in_background()
+
+    async def start_again() -> RunState:
+        scheduler = AsyncScheduler(identity="left")
+        await scheduler.start_in_background()
+        state = scheduler.state
+        await scheduler.stop()
+        return state
+
+    asyncio.run(leave_running())
+    assert asyncio.run(start_again()) is RunState.started

@@ -236,6 +236,10 @@ class AsyncScheduler:
         """Stop the scheduler: cancel running jobs (recorded as cancelled) and close the
         data store and event broker. Does nothing if it is not running."""
         loop, requested = self._loop, self._stop_requested
+        if loop is not None and loop.is_closed():
+            # Its loop ended without stopping it (asyncio.run() returned): nothing runs.
+            self._forget_closed_loop()
+            return
         if self._state in (RunState.starting, RunState.started) and loop and requested:
             self._state = RunState.stopping
             if loop is asyncio.get_running_loop():
@@ -245,6 +249,14 @@ class AsyncScheduler:
             await self.wait_until_stopped()
         elif self._state is RunState.stopped:
             await self._stop_services()
+
+    def _forget_closed_loop(self) -> None:
+        self._state = RunState.stopped
+        self._services_started = False
+        self._loop = self._task = self._stop_requested = None
+        if _running.get(self.identity) is self:
+            del _running[self.identity]
+        self._stopped.set()
 
     async def _run(self, started: asyncio.Future[None]) -> None:
         runtime = self._runtime = Runtime(self, self.logger)
