@@ -372,7 +372,7 @@ def _report_state_findings(findings: list[StateFinding], problems: _Problems) ->
         else:
             rule = RULE_JSON if finding.kind == "json" else RULE_PICKLE
             problems.add(rule, "error", finding.position, f"{finding.detail} "
-                         f"(the state taken after {finding.position} fire times)")  # fmt: skip
+                         f"(the state taken after {_fire_times(finding.position)})")  # fmt: skip
 
 
 _ROUTE_RULES = {"direct": RULE_RESTORE, "json": RULE_JSON, "pickle": RULE_PICKLE}
@@ -409,7 +409,7 @@ def _check_continuations(
         if continuation.error is not None and not same_failure:
             problems.add(
                 rule, "error", position,
-                f"the trigger {_ROUTE_NAMES[route]} after {position} fire times: "
+                f"the trigger {_ROUTE_NAMES[route]} after {_fire_times(position)}: "
                 f"{continuation.error}",
             )  # fmt: skip
             broken_directly.add(position)
@@ -420,7 +420,7 @@ def _check_continuations(
             if not _same(got, want):
                 problems.add(
                     rule, "error", position + offset,
-                    f"the trigger {_ROUTE_NAMES[route]} after {position} fire times "
+                    f"the trigger {_ROUTE_NAMES[route]} after {_fire_times(position)} "
                     f"returned {_show(got)} where the original returned {_show(want)}",
                 )  # fmt: skip
                 if route == "direct":
@@ -457,3 +457,7 @@ def _stop_note(stop_reason: str) -> str:
         "error": " (next() raised)",
         "time_budget": " (stopped by the time budget)",
     }.get(stop_reason, "")
+
+
+def _fire_times(count: int) -> str:
+    return f"{count} fire time" if count == 1 else f"{count} fire times"
