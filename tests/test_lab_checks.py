@@ -182,7 +182,7 @@ def test_a_state_without_the_progress_is_reported() -> None:
     report = check_trigger(ForgetsProgress(), n=20)
     restore = [p for p in report.errors if p.rule == RULE_RESTORE]
     assert restore and restore[0].index == 1
-    assert "after 1 fire times" in restore[0].values
+    assert "after 1 fire time returned" in restore[0].values
     assert "progress" in restore[0].fix
 
 
