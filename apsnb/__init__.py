@@ -31,7 +31,15 @@ from ._events import TaskRemoved as TaskRemoved
 from ._events import TaskUpdated as TaskUpdated
 from ._exceptions import ApsnbError as ApsnbError
 from ._exceptions import ConflictingIdError as ConflictingIdError
+from ._exceptions import DataStoreAccessDenied as DataStoreAccessDenied
+from ._exceptions import DataStoreBusy as DataStoreBusy
+from ._exceptions import DataStoreCorrupt as DataStoreCorrupt
+from ._exceptions import DataStoreError as DataStoreError
+from ._exceptions import DataStoreFull as DataStoreFull
+from ._exceptions import DataStoreReadOnly as DataStoreReadOnly
+from ._exceptions import DataStoreSchemaError as DataStoreSchemaError
 from ._exceptions import DeserializationError as DeserializationError
+from ._exceptions import IncompatibleDataStore as IncompatibleDataStore
 from ._exceptions import InvalidCronField as InvalidCronField
 from ._exceptions import InvalidCrontab as InvalidCrontab
 from ._exceptions import InvalidTriggerArgument as InvalidTriggerArgument
@@ -70,9 +78,17 @@ __all__ = (
     "CoalescePolicy",
     "ConflictPolicy",
     "ConflictingIdError",
+    "DataStoreAccessDenied",
+    "DataStoreBusy",
+    "DataStoreCorrupt",
+    "DataStoreError",
     "DataStoreEvent",
+    "DataStoreFull",
+    "DataStoreReadOnly",
+    "DataStoreSchemaError",
     "DeserializationError",
     "Event",
+    "IncompatibleDataStore",
     "InvalidCronField",
     "InvalidCrontab",
     "InvalidTriggerArgument",

@@ -239,6 +239,7 @@ class SerializationError(ApsnbError, ValueError):
 
     def __init__(self, what: str, reason: str) -> None:
         self.what = what
+        self.reason = reason
         super().__init__(f"cannot store {what}: {reason}")
 
 
@@ -283,3 +284,64 @@ class TaskFunctionMissing(ApsnbError, LookupError):
             f"in a notebook or script that has since restarted); run the cell that "
             f"defines it, then scheduler.configure_task({task_id!r}, func=<function>)"
         )
+
+
+# The errors of persistent data stores (SQLite). Each names the file and what to do;
+# none of them is retried, apart from DataStoreBusy, raised once retries ran out.
+
+
+class DataStoreError(ApsnbError, RuntimeError):
+    """Raised when a data store fails for good (retrying would not help)."""
+
+    def __init__(self, location: str, problem: str, fix: str) -> None:
+        self.location = location
+        self.problem = problem
+        super().__init__(f"{location}: {problem}; {fix}")
+
+
+class DataStoreBusy(DataStoreError):
+    """Raised when a database stayed locked by others through every retry."""
+
+    def __init__(self, location: str, attempts: int, seconds: float) -> None:
+        super().__init__(
+            location,
+            f"the database stayed locked by another connection or process through "
+            f"{attempts} attempts over {seconds:.1f} s",
+            "a process may hold a long transaction (a DB browser with unsaved "
+            "changes?); close it, or raise busy_timeout or the retry settings",
+        )
+
+
+class IncompatibleDataStore(DataStoreError):
+    """Raised when a database was written by a newer apsnb than this one."""
+
+    def __init__(self, location: str, found: int, supported: int) -> None:
+        self.found = found
+        self.supported = supported
+        super().__init__(
+            location,
+            f"its schema version is {found}, written by a newer apsnb; this apsnb "
+            f"reads schema versions up to {supported}",
+            "upgrade apsnb (pip install -U apsnb) in this environment, or use "
+            "another file",
+        )
+
+
+class DataStoreCorrupt(DataStoreError):
+    """Raised when a file is not an SQLite database, or is damaged."""
+
+
+class DataStoreReadOnly(DataStoreError):
+    """Raised when a change is asked of a database opened (or stored) read-only."""
+
+
+class DataStoreAccessDenied(DataStoreError):
+    """Raised when a database file cannot be opened (missing folder, permissions)."""
+
+
+class DataStoreFull(DataStoreError):
+    """Raised when the disk (or the database's size limit) is full."""
+
+
+class DataStoreSchemaError(DataStoreError):
+    """Raised when apsnb's tables in a database are missing or damaged."""

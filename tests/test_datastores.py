@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import ClassVar
 
 import anyio
@@ -15,6 +17,7 @@ from apsnb._structures import Job, Schedule, Task
 from apsnb.abc import AsyncDataStore
 from apsnb.datastores._thread_adapter import as_async_datastore
 from apsnb.datastores.memory import MemoryDataStore
+from apsnb.datastores.sqlite import SQLiteDataStore
 from apsnb.eventbrokers.local import AsyncLocalEventBroker
 from apsnb.testing.datastores import DataStoreConformance
 from apsnb.triggers.interval import IntervalTrigger
@@ -26,6 +29,14 @@ class TestMemoryDataStore(DataStoreConformance):
     @pytest.fixture
     def datastore(self) -> MemoryDataStore:
         return MemoryDataStore()
+
+
+class TestSQLiteDataStore(DataStoreConformance):
+    @pytest.fixture
+    def datastore(self, tmp_path: Path) -> Iterator[SQLiteDataStore]:
+        store = SQLiteDataStore(tmp_path / "apsnb.sqlite")
+        yield store
+        store.stop()
 
 
 class BlockingMemoryDataStore(MemoryDataStore):

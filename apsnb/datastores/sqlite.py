@@ -1,0 +1,521 @@
+"""A data store in an SQLite file: survives kernel restarts, shared by processes."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import ClassVar, TypeVar
+from uuid import UUID
+
+from sqlite_utils import Database
+
+from .._enums import ConflictPolicy, JobOutcome
+from .._events import (
+    Event,
+    JobAdded,
+    JobDeserializationFailed,
+    JobReleased,
+    JobRemoved,
+    ScheduleAdded,
+    ScheduleDeserializationFailed,
+    ScheduleRemoved,
+    ScheduleUpdated,
+    TaskAdded,
+    TaskRemoved,
+    TaskUpdated,
+)
+from .._exceptions import TaskLookupError
+from .._state import dump_trigger, dump_zoned_datetime, load_zoned_datetime
+from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
+from ..abc import DataStore, EventBroker, Serializer
+from ..serializers.json import JSONSerializer
+from . import _sqlite_jobs as jobs_sql
+from . import _sqlite_schedules as schedules_sql
+from ._indexes import instant
+from ._sqlite_connection import RetrySettings, SQLiteConnection
+from ._sqlite_rows import Row, RowCodec, from_microseconds
+from ._sqlite_schedules import UNREADABLE
+from ._sqlite_schema import prepare_schema
+
+__all__ = ("RetrySettings", "SQLiteDataStore")
+
+R = TypeVar("R")
+
+logger = logging.getLogger("apsnb.datastores.sqlite")
+
+
+class SQLiteDataStore(DataStore):
+    """Keeps tasks, schedules, jobs and job results in an SQLite database file.
+
+    Everything survives a kernel restart, and several schedulers (kernels,
+    processes) can share one file: schedules and jobs are claimed under a lease in
+    one ``BEGIN IMMEDIATE`` transaction, so no fire time runs twice, and a claim left
+    by a crashed process is taken over when it ends. A change made by another
+    process is seen within about ``poll_interval`` seconds.
+
+    :param path_or_db: the database file (created if missing; its folder must
+        exist), or a sqlite-utils ``Database`` to use. A ``Database`` whose
+        connection only its own thread may use (sqlite-utils' default) gets a
+        second connection to the same file, as the scheduler calls the store from
+        worker threads.
+    :param serializer: turns arguments, return values and trigger states into
+        bytes: :class:`~apsnb.serializers.json.JSONSerializer` by default (reading
+        never runs code), or :class:`~apsnb.serializers.pickle.PickleSerializer`
+        for any picklable value (reading a pickle runs code: trusted files only)
+    :param poll_interval: the longest, in seconds, the scheduler goes without
+        looking at the store (other processes cannot wake it)
+    :param busy_timeout: how long, in seconds, SQLite waits for another
+        connection's lock before an attempt fails
+    :param retry: how often and how long to try again when the database stays
+        locked (see :class:`RetrySettings`)
+    """
+
+    #: The store's calls block on disk and locks: the scheduler runs them in a
+    #: worker thread.
+    blocking: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        path_or_db: str | os.PathLike[str] | Database = "apsnb.sqlite",
+        *,
+        serializer: Serializer | None = None,
+        poll_interval: float = 1.0,
+        busy_timeout: float = 5.0,
+        retry: RetrySettings = RetrySettings(),  # noqa: B008 (frozen)
+    ) -> None:
+        if not poll_interval > 0:
+            raise ValueError(f"poll_interval={poll_interval!r}: give seconds above 0")
+        if not busy_timeout >= 0:
+            raise ValueError(f"busy_timeout={busy_timeout!r}: give seconds, 0 or more")
+        self.serializer = serializer if serializer is not None else JSONSerializer()
+        self.poll_interval = poll_interval
+        self._codec = RowCodec(self.serializer)
+        self._event_broker: EventBroker | None = None
+        self._connection = SQLiteConnection(
+            path_or_db, busy_timeout=busy_timeout, retry=retry, prepare=prepare_schema
+        )
+
+    def __repr__(self) -> str:
+        path = self._connection.path
+        return f"{type(self).__name__}({'<in memory>' if path is None else repr(path)})"
+
+    def start(self, event_broker: EventBroker) -> None:
+        self._event_broker = event_broker
+        self._connection.read(lambda database: None)  # open it again after stop()
+
+    def stop(self, *, force: bool = False) -> None:
+        self._event_broker = None
+        self._connection.close()
+
+    def _publish(self, events: Iterable[Event]) -> None:
+        # After the transaction, without the connection's lock: a subscriber may
+        # call back into the store.
+        broker = self._event_broker
+        if broker is not None:
+            for event in events:
+                broker.publish(event)
+
+    def _write(self, operation: Callable[[Database], R]) -> R:
+        return self._connection.write(operation)
+
+    def _read(self, operation: Callable[[Database], R]) -> R:
+        return self._connection.read(operation)
+
+    # Tasks
+
+    def add_task(self, task: Task) -> None:
+        row = self._codec.task_row(task)
+        replaced = self._write(lambda db: schedules_sql.put_task(db, row))
+        event = TaskUpdated if replaced else TaskAdded
+        self._publish([event(task_id=task.id)])
+
+    def remove_task(self, task_id: str) -> None:
+        def remove(database: Database) -> int:
+            return database.execute(
+                "DELETE FROM apsnb_tasks WHERE id = ?", (task_id,)
+            ).rowcount
+
+        if not self._write(remove):
+            raise TaskLookupError(task_id)
+        self._publish([TaskRemoved(task_id=task_id)])
+
+    def get_task(self, task_id: str) -> Task:
+        def read(database: Database) -> tuple[list[Row], dict[str, int]]:
+            rows = schedules_sql.task_rows(database, task_id)
+            return rows, schedules_sql.running_jobs(database, task_id)
+
+        rows, running = self._read(read)
+        if not rows:
+            raise TaskLookupError(task_id)
+        return self._codec.task(rows[0], running.get(task_id, 0))
+
+    def get_tasks(self) -> list[Task]:
+        def read(database: Database) -> tuple[list[Row], dict[str, int]]:
+            return schedules_sql.task_rows(database), schedules_sql.running_jobs(
+                database
+            )
+
+        rows, running = self._read(read)
+        return [self._codec.task(row, running.get(row["id"], 0)) for row in rows]
+
+    # Schedules
+
+    def get_schedules(self, ids: set[str] | None = None) -> list[Schedule]:
+        """Return the schedules with the given ids (default: all), sorted by id.
+
+        A row that cannot be read is left out, and reported with
+        ``ScheduleDeserializationFailed`` and a log line.
+        """
+        rows = self._read(lambda db: schedules_sql.schedule_rows(db, ids))
+        schedules, events = self._read_schedules(rows)
+        self._publish(events)
+        return schedules
+
+    def add_schedule(self, schedule: Schedule, conflict_policy: ConflictPolicy) -> None:
+        """Add ``schedule``; if its id exists, follow ``conflict_policy``.
+
+        :raises SerializationError: naming the argument (or the trigger, or the
+            metadata) that the store's serializer cannot store; nothing is written
+        :raises ConflictingIdError: with ``ConflictPolicy.exception`` on a conflict
+        """
+        row = self._codec.schedule_row(schedule)  # refuses before writing anything
+        replaced = self._write(
+            lambda db: schedules_sql.put_schedule(db, row, conflict_policy)
+        )
+        if replaced is None:
+            return
+        event = ScheduleUpdated if replaced else ScheduleAdded
+        self._publish(
+            [
+                event(
+                    schedule_id=schedule.id,
+                    task_id=schedule.task_id,
+                    next_fire_time=schedule.next_fire_time,
+                )
+            ]
+        )
+
+    def remove_schedules(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        removed = self._write(lambda db: schedules_sql.delete_schedules(db, ids))
+        self._publish(
+            ScheduleRemoved(schedule_id=id, task_id=task_id, finished=False)
+            for id, task_id in removed
+        )
+
+    def acquire_schedules(
+        self, scheduler_id: str, lease_duration: timedelta, limit: int
+    ) -> list[Schedule]:
+        """Claim up to ``limit`` due, unpaused schedules for ``scheduler_id``.
+
+        A row that cannot be read is claimed too, by nobody (``acquired_by`` is
+        ``"apsnb:unreadable"``) for one lease, and reported with
+        ``ScheduleDeserializationFailed``: it is kept, tried again when the lease
+        ends, and the scheduler does not wake up for it in between.
+        """
+
+        def acquire(database: Database) -> tuple[list[Schedule], list[Event]]:
+            now_us = instant(utcnow())
+            until_us = instant(utcnow() + lease_duration)
+            rows = schedules_sql.due_schedule_rows(
+                database, scheduler_id, now_us, limit
+            )
+            schedules, events = self._read_schedules(rows)
+            readable = {schedule.id for schedule in schedules}
+            good = [row for row in rows if row["id"] in readable]
+            bad = [row for row in rows if row["id"] not in readable]
+            schedules_sql.claim_schedules(database, good, scheduler_id, until_us)
+            schedules_sql.claim_schedules(database, bad, UNREADABLE, until_us)
+            acquired_until = from_microseconds(until_us)
+            for schedule in schedules:
+                schedule.acquired_by = scheduler_id
+                schedule.acquired_until = acquired_until
+            return schedules, events
+
+        schedules, events = self._write(acquire)
+        self._publish(events)
+        return schedules
+
+    def release_schedules(
+        self, scheduler_id: str, results: Sequence[ScheduleResult]
+    ) -> None:
+        changes = [
+            {
+                "id": result.schedule_id,
+                "trigger": self._codec.trigger_bytes(
+                    result.trigger,
+                    dump_trigger(result.trigger),
+                    f"schedule {result.schedule_id!r}",
+                ),
+                "last_fire_time": dump_zoned_datetime(result.last_fire_time),
+                "next_fire_time": dump_zoned_datetime(result.next_fire_time),
+                "next_fire_time_us": (
+                    None
+                    if result.next_fire_time is None
+                    else instant(result.next_fire_time)
+                ),
+            }
+            for result in results
+        ]
+
+        def release(database: Database) -> list[str | None]:
+            return [
+                schedules_sql.release_schedule(database, scheduler_id, change)
+                for change in changes
+            ]
+
+        events: list[Event] = []
+        for result, task_id in zip(results, self._write(release), strict=True):
+            if task_id is None:
+                continue  # not held by scheduler_id: ignored
+            if result.next_fire_time is None:
+                events.append(
+                    ScheduleRemoved(
+                        schedule_id=result.schedule_id, task_id=task_id, finished=True
+                    )
+                )
+            else:
+                events.append(
+                    ScheduleUpdated(
+                        schedule_id=result.schedule_id,
+                        task_id=task_id,
+                        next_fire_time=result.next_fire_time,
+                    )
+                )
+        self._publish(events)
+
+    def get_next_schedule_run_time(self) -> datetime | None:
+        """Return when the next unpaused schedule can be claimed.
+
+        That is its next fire time, or the end of its claim if a scheduler holds it,
+        so that no scheduler wakes up for a schedule it cannot take.
+        """
+        found = self._read(schedules_sql.next_claimable_row)
+        if found is None:
+            return None
+        next_fire_time = load_zoned_datetime(found[0])
+        assert next_fire_time is not None
+        acquired_until = from_microseconds(found[1])
+        if acquired_until is None or acquired_until <= next_fire_time:
+            return next_fire_time
+        return acquired_until
+
+    def extend_acquired_schedule_leases(
+        self, scheduler_id: str, schedule_ids: set[str], duration: timedelta
+    ) -> None:
+        self._write(
+            lambda db: schedules_sql.extend_schedule_claims(
+                db, scheduler_id, schedule_ids, instant(utcnow() + duration)
+            )
+        )
+
+    def _read_schedules(self, rows: list[Row]) -> tuple[list[Schedule], list[Event]]:
+        schedules: list[Schedule] = []
+        events: list[Event] = []
+        for row in rows:
+            try:
+                schedules.append(self._codec.schedule(row))
+            except Exception as error:
+                logger.error(
+                    "schedule %r in %s cannot be read, and is skipped (kept as it "
+                    "is): %s",
+                    row["id"],
+                    self._connection.location,
+                    error,
+                )
+                events.append(
+                    ScheduleDeserializationFailed(
+                        schedule_id=row["id"], exception=error
+                    )
+                )
+        return schedules, events
+
+    # Jobs
+
+    def add_job(self, job: Job) -> None:
+        """Queue ``job``, unclaimed (the claim fields of ``job`` are ignored).
+
+        :raises SerializationError: naming the argument that the store's serializer
+            cannot store; nothing is written
+        """
+        row = self._codec.job_row(job)
+        self._write(lambda db: jobs_sql.add_job_row(db, row))
+        self._publish(
+            [JobAdded(job_id=job.id, task_id=job.task_id, schedule_id=job.schedule_id)]
+        )
+
+    def get_jobs(self, ids: Iterable[UUID] | None = None) -> list[Job]:
+        """Return the jobs with the given ids (default: all), oldest first.
+
+        A row that cannot be read is left out, and reported with
+        ``JobDeserializationFailed`` and a log line.
+        """
+        ids = None if ids is None else list(ids)
+        rows = self._read(lambda db: jobs_sql.job_rows(db, ids))
+        jobs, events = self._read_jobs(rows)
+        self._publish(events)
+        return jobs
+
+    def acquire_jobs(
+        self, scheduler_id: str, lease_duration: timedelta, limit: int | None = None
+    ) -> list[Job]:
+        """Claim up to ``limit`` jobs for ``scheduler_id`` to run, oldest first.
+
+        Jobs past their start deadline are released instead (see the contract). A
+        job that cannot be read is set aside for one lease, as in
+        :meth:`acquire_schedules`, without counting as running.
+        """
+
+        def acquire(database: Database) -> tuple[list[Job], list[Event]]:
+            now = utcnow()
+            now_us = instant(now)
+            until_us = instant(now + lease_duration)
+            jobs_sql.take_back_expired_claims(database, now_us)
+            events: list[Event] = []
+            for row in jobs_sql.waiting_past_deadline(database, now_us):
+                events += self._give_up(
+                    database, row, JobOutcome.missed_start_deadline, now, scheduler_id
+                )
+            running = schedules_sql.running_jobs(database)
+            rows = jobs_sql.claimable_job_rows(database, limit, running)
+            jobs, read_events = self._read_jobs(rows)
+            readable = {str(job.id) for job in jobs}
+            good = [row for row in rows if row["id"] in readable]
+            bad = [row for row in rows if row["id"] not in readable]
+            jobs_sql.claim_jobs(database, good, scheduler_id, until_us)
+            jobs_sql.claim_jobs(database, bad, UNREADABLE, until_us)
+            acquired_until = from_microseconds(until_us)
+            for job in jobs:
+                job.acquired_by = scheduler_id
+                job.acquired_until = acquired_until
+            return jobs, events + read_events
+
+        jobs, events = self._write(acquire)
+        self._publish(events)
+        return jobs
+
+    def release_job(self, scheduler_id: str, job: Job, result: JobResult) -> None:
+        """Record ``result`` and remove the job.
+
+        Whoever ran the job may release it, even after another scheduler took over
+        its expired claim; the first release wins and later ones are ignored. A
+        return value or exception the serializer cannot store is left out of the
+        stored result; its traceback text keeps a note saying so.
+        """
+        row = None
+        if result.expires_at > result.finished_at:
+            row, notes = self._codec.result_row(result)
+            for note in notes:
+                logger.warning("job %s: %s", job.id, note.removeprefix("[apsnb] "))
+        task_id = self._write(lambda db: jobs_sql.finish_job(db, str(job.id), row))
+        if task_id is not None:
+            self._publish([JobRemoved(job_id=job.id, task_id=task_id)])
+
+    def get_job_result(self, job_id: UUID) -> JobResult | None:
+        row = self._write(lambda db: jobs_sql.pop_result_row(db, job_id))
+        if row is None:
+            return None
+        result, notes = self._codec.result(row)
+        for note in notes:
+            logger.warning("job %s: %s", job_id, note.removeprefix("[apsnb] "))
+        return None if result.expires_at <= utcnow() else result
+
+    def extend_acquired_job_leases(
+        self, scheduler_id: str, job_ids: set[UUID], duration: timedelta
+    ) -> None:
+        self._write(
+            lambda db: jobs_sql.extend_job_claims(
+                db, scheduler_id, job_ids, instant(utcnow() + duration)
+            )
+        )
+
+    def reap_abandoned_jobs(self, scheduler_id: str) -> None:
+        def reap(database: Database) -> list[Event]:
+            now = utcnow()
+            return [
+                event
+                for row in jobs_sql.held_job_rows(database, scheduler_id)
+                for event in self._give_up(
+                    database, row, JobOutcome.abandoned, now, scheduler_id
+                )
+            ]
+
+        self._publish(self._write(reap))
+
+    def cleanup(self) -> None:
+        def clean(database: Database) -> list[Event]:
+            now = utcnow()
+            now_us = instant(now)
+            jobs_sql.drop_expired_results(database, now_us)
+            expired = jobs_sql.expired_claim_rows(database, now_us)
+            # A set-aside unreadable job is not abandoned (nothing ran it): it
+            # goes back to the queue, to be tried again.
+            jobs_sql.release_unreadable(
+                database, [row for row in expired if row["acquired_by"] == UNREADABLE]
+            )
+            events: list[Event] = [
+                event
+                for row in expired
+                if row["acquired_by"] != UNREADABLE
+                for event in self._give_up(
+                    database, row, JobOutcome.abandoned, now, row["acquired_by"]
+                )
+            ]
+            events += [
+                ScheduleRemoved(schedule_id=id, task_id=task_id, finished=True)
+                for id, task_id in schedules_sql.delete_finished_schedules(database)
+            ]
+            return events
+
+        self._publish(self._write(clean))
+
+    def _give_up(
+        self,
+        database: Database,
+        row: Row,
+        outcome: JobOutcome,
+        now: datetime,
+        scheduler_id: str | None,
+    ) -> list[Event]:
+        """Remove a job the store gives up on; return the events to publish.
+
+        No scheduler runs such a job to announce how it ended, so the store sends
+        the ``JobReleased`` a scheduler would have sent.
+        """
+        job = self._codec.job_header(row)
+        result = JobResult.from_job(job, outcome, finished_at=now)
+        result_row = None
+        if result.expires_at > result.finished_at:
+            result_row, _ = self._codec.result_row(result)
+        jobs_sql.finish_job(database, row["id"], result_row)
+        return [
+            JobRemoved(job_id=job.id, task_id=job.task_id),
+            JobReleased(
+                job_id=job.id,
+                scheduler_id=scheduler_id or "",
+                task_id=job.task_id,
+                outcome=outcome,
+                schedule_id=job.schedule_id,
+                scheduled_start=job.scheduled_start,
+            ),
+        ]
+
+    def _read_jobs(self, rows: list[Row]) -> tuple[list[Job], list[Event]]:
+        jobs: list[Job] = []
+        events: list[Event] = []
+        for row in rows:
+            try:
+                jobs.append(self._codec.job(row))
+            except Exception as error:
+                logger.error(
+                    "job %s in %s cannot be read, and is skipped (kept as it is): %s",
+                    row["id"],
+                    self._connection.location,
+                    error,
+                )
+                events.append(
+                    JobDeserializationFailed(job_id=UUID(row["id"]), exception=error)
+                )
+        return jobs, events
