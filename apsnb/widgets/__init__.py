@@ -12,5 +12,6 @@ except ImportError as error:
     ) from error
 
 from .composer import TriggerComposer
+from .dashboard import ScheduleDashboard
 
-__all__ = ("TriggerComposer",)
+__all__ = ("ScheduleDashboard", "TriggerComposer")

@@ -1,0 +1,321 @@
+"""The schedule dashboard: its model, and its widgets driven as a notebook would."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+import anyio
+import pytest
+
+from apsnb import (
+    AsyncScheduler,
+    InvalidTriggerArgument,
+    JobAcquired,
+    JobOutcome,
+    JobReleased,
+    RunState,
+    Schedule,
+    ScheduleAdded,
+    Scheduler,
+    SchedulerStarted,
+    SchedulerStopped,
+    ScheduleUpdated,
+    TaskAdded,
+)
+from apsnb.triggers.combining import OrTrigger
+from apsnb.triggers.cron import CronTrigger
+from apsnb.triggers.date import DateTrigger
+from apsnb.triggers.interval import IntervalTrigger
+from apsnb.widgets import ScheduleDashboard
+from apsnb.widgets._dashboard_model import (
+    DashboardModel,
+    readable_time,
+    trigger_zone,
+)
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def cron_schedule(id: str, **changes: Any) -> Schedule:
+    trigger = CronTrigger(hour=9, minute=0, timezone="Europe/Helsinki")
+    return Schedule(id=id, task_id="reports:refresh", trigger=trigger, **changes)
+
+
+def released(outcome: JobOutcome, **fields: Any) -> JobReleased:
+    return JobReleased(
+        job_id=fields.pop("job_id", uuid4()),
+        scheduler_id="here",
+        task_id="reports:refresh",
+        outcome=outcome,
+        **fields,
+    )
+
+
+# The model
+
+
+def test_rows_come_from_the_schedules_sorted_with_times_in_the_triggers_zone() -> None:
+    next_fire = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)  # 09:00 in Helsinki
+    model = DashboardModel()
+    model.show_schedules(
+        [
+            cron_schedule("b", next_fire_time=next_fire, paused=True),
+            cron_schedule("a", last_fire_time=next_fire - timedelta(days=1)),
+        ],
+        waiting={},
+    )
+    first, second = model.rows
+    assert (first.id, second.id) == ("a", "b")
+    assert second.next_fire_time == next_fire
+    assert second.next_fire_time.tzinfo is HELSINKI
+    assert second.next_fire_text == "Mon 2026-01-05 09:00:00 EET"
+    assert first.last_fire_text == "Sun 2026-01-04 09:00:00 EET"
+    assert first.next_fire_text == "—"
+    assert "09:00" in first.description and "Europe/Helsinki" in first.description
+    assert (first.paused, second.paused) == (False, True)
+    assert model.row("b") is second and model.row("c") is None
+
+
+def test_schedules_waiting_for_their_function_are_flagged() -> None:
+    model = DashboardModel(describe=repr)
+    waiting = {"__main__:report": ["b"]}
+    model.show_schedules([cron_schedule("a"), cron_schedule("b")], waiting)
+    assert [row.waiting for row in model.rows] == [False, True]
+    assert not model.waiting_changed(waiting)
+    assert model.waiting_changed({})
+
+
+def test_job_outcomes_fill_a_ring_of_the_latest_and_count_since_opening() -> None:
+    model = DashboardModel(history=2, describe=repr)
+    model.record(released(JobOutcome.success, schedule_id="a"))
+    model.record(
+        released(
+            JobOutcome.error,
+            schedule_id="b",
+            exception_type="ValueError",
+            exception_message="boom",
+        )
+    )
+    model.record(released(JobOutcome.missed_start_deadline))
+    assert (model.successes, model.errors, model.other_outcomes) == (1, 1, 1)
+    newest, older = model.newest_first()
+    assert newest.outcome is JobOutcome.missed_start_deadline and not newest.failed
+    assert older.failed and older.exception == "ValueError: boom"
+    assert older.schedule_id == "b"
+
+
+def test_running_jobs_follow_acquired_and_released_events() -> None:
+    model = DashboardModel(describe=repr)
+    job_id = uuid4()
+    model.record(JobAcquired(job_id=job_id, scheduler_id="here", task_id="t"))
+    assert model.running_job_ids == {job_id}
+    model.record(released(JobOutcome.success, job_id=job_id))
+    assert model.running_job_ids == set()
+
+
+def test_only_schedule_events_make_the_table_out_of_date() -> None:
+    model = DashboardModel(describe=repr)
+    changed = ScheduleUpdated(schedule_id="a", task_id="t", next_fire_time=None)
+    assert model.record(changed)
+    assert model.record(
+        ScheduleAdded(schedule_id="a", task_id="t", next_fire_time=None)
+    )
+    assert not model.record(TaskAdded(task_id="t"))
+    assert not model.record(released(JobOutcome.success))
+    model.record(SchedulerStarted())
+    assert model.state is RunState.started
+    model.record(SchedulerStopped())
+    assert model.state is RunState.stopped
+
+
+def test_a_triggers_zone_is_its_own_or_its_start_or_its_first_childs() -> None:
+    start = datetime(2026, 1, 5, tzinfo=NEW_YORK)
+    interval = IntervalTrigger(hours=1, start_time=start)
+    assert trigger_zone(interval) is NEW_YORK
+    assert trigger_zone(DateTrigger(start)) is NEW_YORK
+    assert trigger_zone(CronTrigger(hour=9, timezone="Europe/Helsinki")) == HELSINKI
+    assert trigger_zone(OrTrigger([interval, CronTrigger(hour=9)])) is NEW_YORK
+    assert readable_time(None) == "—"
+
+
+# The widgets, on a real scheduler
+
+
+def fail() -> None:
+    raise ValueError("the report failed on purpose")
+
+
+def succeed() -> str:
+    return "done"
+
+
+def soon() -> IntervalTrigger:
+    return IntervalTrigger(hours=1, start_time=datetime.now(UTC) + timedelta(hours=1))
+
+
+async def wait_for(condition: Callable[[], Any], timeout: float = 5) -> None:
+    with anyio.fail_after(timeout):
+        while not condition():
+            await anyio.sleep(0.01)
+
+
+@pytest.fixture
+async def scheduler() -> AsyncIterator[AsyncScheduler]:
+    scheduler = AsyncScheduler(identity=f"dashboard-{time.monotonic_ns()}")
+    await scheduler.start_in_background()
+    yield scheduler
+    await scheduler.stop()
+
+
+@pytest.fixture
+async def dashboard(scheduler: AsyncScheduler) -> AsyncIterator[ScheduleDashboard]:
+    dashboard = ScheduleDashboard(scheduler, refresh_interval=0.05)
+    yield dashboard
+    dashboard.close()
+
+
+@pytest.mark.anyio
+async def test_the_table_shows_the_schedules_as_they_are_added(
+    scheduler: AsyncScheduler, dashboard: ScheduleDashboard
+) -> None:
+    await dashboard.refresh()
+    assert dashboard.table.rows == {}
+    await scheduler.add_schedule(succeed, soon(), id="hourly")
+    trigger = CronTrigger(hour=9, minute=0, timezone="Europe/Helsinki")
+    await scheduler.add_schedule(succeed, trigger, id="morning")
+    # No refresh() call: the ScheduleAdded events bring them in.
+    await wait_for(lambda: list(dashboard.table.rows) == ["hourly", "morning"])
+    cells = [label.value for label in dashboard.table.rows["morning"].labels]
+    assert "morning" in cells[0] and "succeed" in cells[1]
+    assert "09:00" in cells[2] and "Europe/Helsinki" in cells[2]
+    assert "EE" in cells[3]  # EET or EEST: the next fire time is in Helsinki time
+    assert "2 schedules" in dashboard.status.value
+    assert "started" in dashboard.status.value
+
+
+@pytest.mark.anyio
+async def test_pause_resume_and_remove_buttons_steer_the_scheduler(
+    scheduler: AsyncScheduler, dashboard: ScheduleDashboard
+) -> None:
+    await scheduler.add_schedule(succeed, soon(), id="report")
+    await dashboard.refresh()
+    row = dashboard.table.rows["report"]
+    assert row.resume_button.disabled and not row.pause_button.disabled
+
+    row.pause_button.click()
+    await wait_for(lambda: "paused" in row.labels[5].value)
+    assert (await scheduler.get_schedule("report")).paused
+    assert row.pause_button.disabled and not row.resume_button.disabled
+
+    row.resume_button.click()
+    await wait_for(lambda: "paused" not in row.labels[5].value)
+    assert not (await scheduler.get_schedule("report")).paused
+
+    row.remove_button.click()  # asks first
+    assert row.confirm_button.layout.display == ""
+    assert row.remove_button.layout.display == "none"
+    row.keep_button.click()
+    assert row.confirm_button.layout.display == "none"
+    await scheduler.get_schedule("report")  # still there
+    row.remove_button.click()
+    row.confirm_button.click()
+    await wait_for(lambda: "report" not in dashboard.table.rows)
+    assert await scheduler.get_schedules() == []
+    assert "removed 'report'" in dashboard.message.value
+
+
+@pytest.mark.anyio
+async def test_an_action_that_fails_is_shown_not_raised(
+    scheduler: AsyncScheduler, dashboard: ScheduleDashboard
+) -> None:
+    await scheduler.add_schedule(succeed, soon(), id="report")
+    await dashboard.refresh()
+    row = dashboard.table.rows["report"]
+    await scheduler.remove_schedule("report")
+    await dashboard.pause("report")
+    assert "could not pause 'report': ScheduleLookupError" in dashboard.message.value
+    assert "report" not in dashboard.table.rows
+    assert row.labels[0].comm is None  # the gone row's widgets are closed
+
+
+@pytest.mark.anyio
+async def test_a_job_that_raises_shows_in_the_feed_in_red(
+    scheduler: AsyncScheduler, dashboard: ScheduleDashboard
+) -> None:
+    await scheduler.add_schedule(succeed, DateTrigger(datetime.now(UTC)), id="ok")
+    await scheduler.add_schedule(fail, DateTrigger(datetime.now(UTC)), id="bad")
+    await wait_for(lambda: dashboard.model.successes + dashboard.model.errors == 2)
+    feed = dashboard.feed.value
+    error_row = next(line for line in feed.split("<tr") if "bad" in line)
+    assert "color:#c62828" in error_row
+    assert "ValueError: the report failed on purpose" in error_row
+    ok_row = next(line for line in feed.split("<tr") if ">ok<" in line)
+    assert "#c62828" not in ok_row and "success" in ok_row
+    assert "1 succeeded" in dashboard.status.value
+    assert "1 failed" in dashboard.status.value
+
+
+@pytest.mark.anyio
+async def test_close_unsubscribes(scheduler: AsyncScheduler) -> None:
+    dashboard = ScheduleDashboard(scheduler, refresh_interval=0.05)
+    await dashboard.refresh()
+    dashboard.close()
+    assert dashboard.comm is None
+    await scheduler.add_schedule(fail, DateTrigger(datetime.now(UTC)), id="bad")
+    await scheduler.get_next_event(JobReleased)
+    await anyio.sleep(0.1)
+    assert not dashboard.model.feed and dashboard.model.rows == []
+    dashboard.close()  # twice is harmless
+
+
+@pytest.mark.anyio
+async def test_the_thread_backed_scheduler_is_steered_without_blocking() -> None:
+    with Scheduler(identity=f"dashboard-sync-{time.monotonic_ns()}") as scheduler:
+        scheduler.add_schedule(succeed, soon(), id="report", paused=True)
+        dashboard = ScheduleDashboard(scheduler, refresh_interval=0.05)
+        try:
+            await dashboard.refresh()
+            row = dashboard.table.rows["report"]
+            assert "paused" in row.labels[5].value
+            await dashboard.resume("report", skip_missed=False)
+            assert "paused" not in row.labels[5].value
+            assert not scheduler.get_schedule("report").paused
+        finally:
+            dashboard.close()
+
+
+@pytest.mark.anyio
+async def test_bad_arguments_are_refused(scheduler: AsyncScheduler) -> None:
+    with pytest.raises(InvalidTriggerArgument, match="history=0"):
+        ScheduleDashboard(scheduler, history=0)
+    with pytest.raises(InvalidTriggerArgument, match="refresh_interval=-1"):
+        ScheduleDashboard(scheduler, refresh_interval=-1)
+    with pytest.raises(TypeError, match="AsyncScheduler or Scheduler"):
+        ScheduleDashboard("scheduler")  # type: ignore[arg-type]
+
+
+def test_a_dashboard_needs_a_running_loop() -> None:
+    with pytest.raises(RuntimeError, match="notebook cell"):
+        ScheduleDashboard(AsyncScheduler(identity="no-loop"))
+
+
+@pytest.mark.anyio
+async def test_a_schedule_waiting_for_its_function_is_flagged(
+    scheduler: AsyncScheduler, dashboard: ScheduleDashboard
+) -> None:
+    def made_in_a_notebook() -> None:  # no import path: stored by name only
+        pass
+
+    task = await scheduler.configure_task(made_in_a_notebook)
+    assert task.func is None
+    del scheduler._functions[task.id]  # as after a kernel restart
+    await scheduler.add_schedule(task.id, DateTrigger(datetime.now(UTC)), id="lost")
+    # Holding a schedule publishes nothing: the dashboard's regular look finds it.
+    await wait_for(lambda: getattr(dashboard.model.row("lost"), "waiting", False))
+    assert "waiting for its function" in dashboard.table.rows["lost"].labels[6].value
