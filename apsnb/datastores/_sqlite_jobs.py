@@ -52,8 +52,9 @@ def take_back_expired_claims(database: Database, now_us: int) -> None:
 def waiting_past_deadline(database: Database, now_us: int) -> list[Row]:
     return fetch_rows(
         database.execute(
-            f"SELECT * FROM {JOBS} WHERE acquired_by IS NULL AND start_deadline_us < ? "
-            f"ORDER BY position",
+            # Without statistics the planner would walk the whole queue instead.
+            f"SELECT * FROM {JOBS} INDEXED BY {JOBS}_deadline "
+            f"WHERE acquired_by IS NULL AND start_deadline_us < ? ORDER BY position",
             (now_us,),
         )
     )
@@ -132,7 +133,8 @@ def held_job_rows(database: Database, scheduler_id: str) -> list[Row]:
 def expired_claim_rows(database: Database, now_us: int) -> list[Row]:
     return fetch_rows(
         database.execute(
-            f"SELECT * FROM {JOBS} WHERE acquired_until_us < ? ORDER BY position",
+            f"SELECT * FROM {JOBS} INDEXED BY {JOBS}_lease_end "
+            f"WHERE acquired_until_us < ? ORDER BY position",
             (now_us,),
         )
     )

@@ -219,20 +219,33 @@ class SQLiteDataStore(DataStore):
         def acquire(database: Database) -> tuple[list[Schedule], list[Event]]:
             now_us = instant(utcnow())
             until_us = instant(utcnow() + lease_duration)
-            rows = schedules_sql.due_schedule_rows(
-                database, scheduler_id, now_us, limit
-            )
-            schedules, events = self._read_schedules(rows)
-            readable = {schedule.id for schedule in schedules}
-            good = [row for row in rows if row["id"] in readable]
-            bad = [row for row in rows if row["id"] not in readable]
-            schedules_sql.claim_schedules(database, good, scheduler_id, until_us)
-            schedules_sql.claim_schedules(database, bad, UNREADABLE, until_us)
+            acquired: dict[str, Schedule] = {}
+            events: list[Event] = []
+            # Unreadable rows are set aside and do not count: look again until the
+            # limit is met or nothing is left (each pass sets its bad rows aside).
+            while len(acquired) < limit:
+                rows = [
+                    row
+                    for row in schedules_sql.due_schedule_rows(
+                        database, scheduler_id, now_us, limit
+                    )
+                    if row["id"] not in acquired
+                ][: limit - len(acquired)]
+                schedules, read_events = self._read_schedules(rows)
+                readable = {schedule.id for schedule in schedules}
+                bad = [row for row in rows if row["id"] not in readable]
+                good = [row for row in rows if row["id"] in readable]
+                schedules_sql.claim_schedules(database, good, scheduler_id, until_us)
+                schedules_sql.claim_schedules(database, bad, UNREADABLE, until_us)
+                acquired.update((schedule.id, schedule) for schedule in schedules)
+                events += read_events
+                if not bad:
+                    break
             acquired_until = from_microseconds(until_us)
-            for schedule in schedules:
+            for schedule in acquired.values():
                 schedule.acquired_by = scheduler_id
                 schedule.acquired_until = acquired_until
-            return schedules, events
+            return sorted(acquired.values(), key=_fire_order), events
 
         schedules, events = self._write(acquire)
         self._publish(events)
@@ -378,19 +391,33 @@ class SQLiteDataStore(DataStore):
                 events += self._give_up(
                     database, row, JobOutcome.missed_start_deadline, now, scheduler_id
                 )
-            running = schedules_sql.running_jobs(database)
-            rows = jobs_sql.claimable_job_rows(database, limit, running)
-            jobs, read_events = self._read_jobs(rows)
-            readable = {str(job.id) for job in jobs}
-            good = [row for row in rows if row["id"] in readable]
-            bad = [row for row in rows if row["id"] not in readable]
-            jobs_sql.claim_jobs(database, good, scheduler_id, until_us)
-            jobs_sql.claim_jobs(database, bad, UNREADABLE, until_us)
+            acquired: list[Job] = []
+            positions: dict[str, int] = {}
+            # As in acquire_schedules: look again after setting unreadable rows
+            # aside, so that they do not take the places of readable jobs.
+            while limit is None or len(acquired) < limit:
+                room = None if limit is None else limit - len(acquired)
+                running = schedules_sql.running_jobs(database)
+                rows = jobs_sql.claimable_job_rows(database, room, running)
+                jobs, read_events = self._read_jobs(rows)
+                readable = {str(job.id) for job in jobs}
+                bad = [row for row in rows if row["id"] not in readable]
+                good = [row for row in rows if row["id"] in readable]
+                jobs_sql.claim_jobs(database, good, scheduler_id, until_us)
+                jobs_sql.claim_jobs(database, bad, UNREADABLE, until_us)
+                acquired += jobs
+                positions.update((row["id"], row["position"]) for row in good)
+                events += read_events
+                if not bad:
+                    break
             acquired_until = from_microseconds(until_us)
-            for job in jobs:
+            for job in acquired:
                 job.acquired_by = scheduler_id
                 job.acquired_until = acquired_until
-            return jobs, events + read_events
+            # Oldest first across passes: a later pass may find an older job of a
+            # task that had room only once its unreadable job was set aside.
+            acquired.sort(key=lambda job: positions[str(job.id)])
+            return acquired, events
 
         jobs, events = self._write(acquire)
         self._publish(events)
@@ -519,3 +546,8 @@ class SQLiteDataStore(DataStore):
                     JobDeserializationFailed(job_id=UUID(row["id"]), exception=error)
                 )
         return jobs, events
+
+
+def _fire_order(schedule: Schedule) -> tuple[datetime, str]:
+    assert schedule.next_fire_time is not None
+    return schedule.next_fire_time, schedule.id
