@@ -96,7 +96,10 @@ class Scheduler:
     def waiting_schedules(self) -> dict[str, list[str]]:
         """Schedules that wait for their task's function, by task id (see
         :meth:`AsyncScheduler.waiting_schedules`)."""
-        return self._async.waiting_schedules()
+        if self._portal is None:
+            return self._async.waiting_schedules()
+        # Read on the scheduler's own thread, where the set changes.
+        return self._portal.call(self._async.waiting_schedules)
 
     def wait_until_stopped(self) -> None:
         """Block until the scheduler stops (returns at once if it is not running)."""
