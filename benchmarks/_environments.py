@@ -80,14 +80,19 @@ def prepare(peer: Peer) -> Environment:
 
 def run_worker(environment: Environment, quick: bool) -> dict[str, Any]:
     """Measure every case in a child interpreter; ``{"problem": …}`` if it fails."""
-    args = [
-        str(SCRIPT),
-        "--worker",
-        environment.peer.name,
-        *(["--quick"] if quick else []),
-    ]
+    args = ["--worker", environment.peer.name, *(["--quick"] if quick else [])]
+    return run_json_worker(environment, SCRIPT, args)
+
+
+def run_json_worker(
+    environment: Environment, script: Path, args: list[str]
+) -> dict[str, Any]:
+    """Run ``script args`` in the peer's interpreter and parse the JSON it prints;
+    ``{"problem": …}`` if it fails."""
     try:
-        completed = environment.run(args, timeout=WORKER_TIME_LIMIT_SECONDS)
+        completed = environment.run(
+            [str(script), *args], timeout=WORKER_TIME_LIMIT_SECONDS
+        )
     except subprocess.TimeoutExpired:
         return {"problem": "worker timed out"}
     if completed.returncode != 0:

@@ -45,6 +45,9 @@ class LocalSubscription(Subscription):
     loop: asyncio.AbstractEventLoop | None
     core: DeliveryCore = field(repr=False)
     active: bool = field(default=True, repr=False)
+    # Whether each event class seen so far is accepted: the scheduler publishes
+    # several events per job, and a dict lookup beats isinstance() per subscribed type.
+    _accepted_classes: dict[type[Event], bool] = field(default_factory=dict, repr=False)
 
     def unsubscribe(self) -> None:
         self.active = False
@@ -52,9 +55,14 @@ class LocalSubscription(Subscription):
 
     def accepts(self, event: Event) -> bool:
         """Return whether ``event`` is of one of the subscribed types."""
-        return self.event_types is None or any(
-            isinstance(event, event_type) for event_type in self.event_types
-        )
+        if self.event_types is None:
+            return True
+        event_class = type(event)
+        accepted = self._accepted_classes.get(event_class)
+        if accepted is None:
+            accepted = issubclass(event_class, tuple(self.event_types))
+            self._accepted_classes[event_class] = accepted
+        return accepted
 
 
 class DeliveryCore:

@@ -1,0 +1,271 @@
+"""The scheduler benchmark's tables: both implementations side by side, and targets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from _tables import Table, format_rate, format_ratio
+
+#: Results by implementation ("apsnb", "apscheduler4"), then by run key.
+Results = dict[str, dict[str, dict[str, Any]]]
+SUBJECT = "apsnb"
+REFERENCE = "apscheduler4"
+
+#: How each job variant is described in the tables.
+VARIANT_LABELS = {
+    "sync": "plain function, defaults",
+    "async": "async function",
+    "threads": "plain function in threads",
+}
+JOBS_FACTOR_TARGET = 5.0
+#: "No worse than linear": the larger run's rate at least this share of the smaller's
+#: (a little below 1, for the noise of a shared machine).
+LINEAR_SHARE_TARGET = 0.9
+DUE_SECONDS_TARGET = 0.1
+LATENCY_P50_MS_TARGET = 3.0
+LATENCY_P99_MS_TARGET = 10.0
+IDLE_PERCENT_TARGET = 1.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one benchmark run measures, and how big."""
+
+    job_counts: tuple[int, int]
+    job_variants: tuple[str, ...]
+    due_schedules: int
+    latency_schedules: int
+    latency_seconds: float
+    latency_variants: tuple[str, ...]
+    idle_schedules: int
+    idle_seconds: float
+
+    def runs(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Each run as (key, measurement, parameters); each gets its own process."""
+        runs = [
+            (f"jobs/{variant}/{count}", "jobs", {"count": count, "variant": variant})
+            for variant in self.job_variants
+            for count in self.job_counts
+        ]
+        runs.append(("due", "due_schedules", {"count": self.due_schedules}))
+        runs += [
+            (
+                f"latency/{variant}",
+                "latency",
+                {
+                    "schedules": self.latency_schedules,
+                    "seconds": self.latency_seconds,
+                    "variant": variant,
+                },
+            )
+            for variant in self.latency_variants
+        ]
+        runs.append(
+            (
+                "idle",
+                "idle_cpu",
+                {"schedules": self.idle_schedules, "seconds": self.idle_seconds},
+            )
+        )
+        return runs
+
+
+def value(results: Results, name: str, key: str, field: str) -> float | None:
+    """One figure, or ``None`` if that run failed or did not happen."""
+    figure = results.get(name, {}).get(key, {}).get(field)
+    return figure if isinstance(figure, int | float) else None
+
+
+def linear_share(results: Results, name: str, plan: Plan, variant: str) -> float | None:
+    """The larger job run's rate divided by the smaller's (1.0: exactly linear)."""
+    small, large = plan.job_counts
+    small_rate = value(results, name, f"jobs/{variant}/{small}", "jobs_per_second")
+    large_rate = value(results, name, f"jobs/{variant}/{large}", "jobs_per_second")
+    return large_rate / small_rate if small_rate and large_rate else None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the comparison: how to get the figure and which way is better."""
+
+    label: str
+    figure: Callable[[Results, str], float | None]
+    shown: Callable[[float], str]
+    higher_is_better: bool | None  # None: no advantage column
+
+    def cells(self, results: Results) -> list[str]:
+        own, peer = self.figure(results, SUBJECT), self.figure(results, REFERENCE)
+        cells = [self.label, _shown(own, self.shown), _shown(peer, self.shown)]
+        if self.higher_is_better is None or not own or not peer:
+            return [*cells, "–"]
+        advantage = own / peer if self.higher_is_better else peer / own
+        return [*cells, format_ratio(advantage)]
+
+
+def comparison_rows(plan: Plan) -> list[Row]:
+    """Every figure of the comparison table, in order."""
+    small, large = plan.job_counts
+    rows = []
+    for variant in plan.job_variants:
+        label = VARIANT_LABELS[variant]
+        for count in plan.job_counts:
+            rows.append(
+                Row(
+                    f"jobs/s, {count:,} jobs, {label}",
+                    _field(f"jobs/{variant}/{count}", "jobs_per_second"),
+                    format_rate,
+                    True,
+                )
+            )
+        rows.append(
+            Row(
+                f"jobs/s at {large:,} ÷ at {small:,}, {label}",
+                lambda results, name, variant=variant: linear_share(
+                    results, name, plan, variant
+                ),
+                lambda share: f"{share:.2f}",
+                None,
+            )
+        )
+    for variant in plan.job_variants:
+        rows.append(
+            Row(
+                f"peak memory growth, {large:,} jobs, {VARIANT_LABELS[variant]} (MiB)",
+                _field(f"jobs/{variant}/{large}", "peak_rss_growth_mib"),
+                lambda mib: f"{mib:.1f}",
+                False,
+            )
+        )
+    rows.append(
+        Row(
+            f"{plan.due_schedules:,} due schedules, until all released (ms)",
+            _field("due", "seconds"),
+            lambda seconds: f"{seconds * 1000:.1f}",
+            False,
+        )
+    )
+    for variant in plan.latency_variants:
+        for statistic in ("p50", "p99", "max"):
+            rows.append(
+                Row(
+                    f"start latency {statistic} (ms), {VARIANT_LABELS[variant]}",
+                    _field(f"latency/{variant}", f"{statistic}_ms"),
+                    lambda ms: f"{ms:.2f}",
+                    False,
+                )
+            )
+    rows.append(
+        Row(
+            f"idle CPU, {plan.idle_schedules:,} schedules (% of one core)",
+            _field("idle", "percent_of_core"),
+            lambda percent: f"{percent:.3f}",
+            False,
+        )
+    )
+    return rows
+
+
+def comparison_table(results: Results, plan: Plan, peer_label: str) -> Table:
+    """apsnb and APScheduler 4.0.0a6 side by side, with apsnb's advantage."""
+    headers = ["measurement", "apsnb", peer_label, "apsnb advantage"]
+    notes = [
+        "Each figure comes from a fresh process per implementation, default memory "
+        "store and local broker; advantage > 1× means apsnb is better "
+        "(faster, lower, smaller).",
+        f"Start latency: {plan.latency_schedules} schedules firing together every "
+        f"second for {plan.latency_seconds:g} s; the job function records "
+        "time.time() − its job's scheduled fire time.",
+        f"Idle CPU: process CPU time over {plan.idle_seconds:g} s with every schedule "
+        "a year away.",
+    ]
+    table = Table("Scheduler: apsnb and APScheduler 4", headers, notes=notes)
+    table.rows = [row.cells(results) for row in comparison_rows(plan)]
+    table.notes += _problem_notes(results)
+    return table
+
+
+def targets_table(results: Results, plan: Plan) -> Table:
+    """The spec's targets for apsnb, met or not."""
+    table = Table("Targets", ["target", "apsnb", "status"])
+    small, large = plan.job_counts
+    for variant in plan.job_variants:
+        label = VARIANT_LABELS[variant]
+        for count in plan.job_counts:
+            key = f"jobs/{variant}/{count}"
+            own = value(results, SUBJECT, key, "jobs_per_second")
+            peer = value(results, REFERENCE, key, "jobs_per_second")
+            ratio = own / peer if own and peer else None
+            table.rows.append(
+                [
+                    f"jobs/s ≥ {JOBS_FACTOR_TARGET:g}× a6, {count:,} jobs, {label}",
+                    _shown(ratio, format_ratio),
+                    _status(ratio, lambda r: r >= JOBS_FACTOR_TARGET),
+                ]
+            )
+        share = linear_share(results, SUBJECT, plan, variant)
+        table.rows.append(
+            [
+                f"no worse than linear, {small:,} → {large:,} jobs, {label} "
+                f"(rate share ≥ {LINEAR_SHARE_TARGET:g})",
+                _shown(share, lambda s: f"{s:.2f}"),
+                _status(share, lambda s: s >= LINEAR_SHARE_TARGET),
+            ]
+        )
+    due = value(results, SUBJECT, "due", "seconds")
+    table.rows.append(
+        [
+            f"{plan.due_schedules:,} due schedules released "
+            f"< {DUE_SECONDS_TARGET * 1000:g} ms",
+            _shown(due, lambda seconds: f"{seconds * 1000:.1f} ms"),
+            _status(due, lambda seconds: seconds < DUE_SECONDS_TARGET),
+        ]
+    )
+    for variant in plan.latency_variants:
+        for statistic, limit in (
+            ("p50", LATENCY_P50_MS_TARGET),
+            ("p99", LATENCY_P99_MS_TARGET),
+        ):
+            ms = value(results, SUBJECT, f"latency/{variant}", f"{statistic}_ms")
+            table.rows.append(
+                [
+                    f"start latency {statistic} < {limit:g} ms, "
+                    f"{VARIANT_LABELS[variant]}",
+                    _shown(ms, lambda ms: f"{ms:.2f} ms"),
+                    _status(ms, lambda ms, limit=limit: ms < limit),
+                ]
+            )
+    idle = value(results, SUBJECT, "idle", "percent_of_core")
+    table.rows.append(
+        [
+            f"idle CPU < {IDLE_PERCENT_TARGET:g}% of one core",
+            _shown(idle, lambda percent: f"{percent:.3f}%"),
+            _status(idle, lambda percent: percent < IDLE_PERCENT_TARGET),
+        ]
+    )
+    return table
+
+
+def _field(key: str, field: str) -> Callable[[Results, str], float | None]:
+    return lambda results, name: value(results, name, key, field)
+
+
+def _shown(figure: float | None, shown: Callable[[float], str]) -> str:
+    return "–" if figure is None else shown(figure)
+
+
+def _status(figure: float | None, meets: Callable[[float], bool]) -> str:
+    if figure is None:
+        return "n/a"
+    return "met" if meets(figure) else "NOT met"
+
+
+def _problem_notes(results: Results) -> list[str]:
+    """Runs that failed, one note per implementation and problem."""
+    notes = []
+    for name, runs in results.items():
+        for key, outcome in runs.items():
+            if "problem" in outcome:
+                notes.append(f"{name} {key}: {outcome['problem']}")
+    return notes

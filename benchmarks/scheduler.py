@@ -1,0 +1,141 @@
+"""Benchmark apsnb's AsyncScheduler against APScheduler 4.0.0a6's, both on their
+memory store: job throughput, due schedules, start latency, idle CPU and memory.
+
+    .venv/bin/python benchmarks/scheduler.py                # full run, ~4 minutes
+    .venv/bin/python benchmarks/scheduler.py --quick        # smoke run, small sizes
+    .venv/bin/python benchmarks/scheduler.py --markdown     # tables for the README
+    .venv/bin/python benchmarks/scheduler.py --no-peers     # apsnb only, no install
+
+APScheduler 4.0.0a6 is installed on first use into ``.bench/apscheduler4``, as for the
+trigger benchmark; every measurement runs in a fresh child interpreter per
+implementation (``--worker <peer> <measurement> <parameters as JSON>``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from _environments import Environment, prepare, run_json_worker
+from _peers import PEERS_BY_NAME
+from _scheduler_report import (
+    REFERENCE,
+    SUBJECT,
+    Plan,
+    Results,
+    comparison_table,
+    targets_table,
+)
+from _scheduler_runs import MEASUREMENTS, run
+
+SCRIPT = Path(__file__).resolve()
+#: The package each implementation is imported as, in its own environment.
+PACKAGES = {SUBJECT: "apsnb", REFERENCE: "apscheduler"}
+
+FULL_PLAN = Plan(
+    job_counts=(2_000, 10_000),
+    job_variants=("sync", "async", "threads"),
+    due_schedules=1_000,
+    latency_schedules=20,
+    latency_seconds=10.0,
+    latency_variants=("async", "sync"),
+    idle_schedules=10_000,
+    idle_seconds=60.0,
+)
+QUICK_PLAN = Plan(
+    job_counts=(200, 1_000),
+    job_variants=("sync", "async", "threads"),
+    due_schedules=200,
+    latency_schedules=20,
+    latency_seconds=1.0,
+    latency_variants=("async", "sync"),
+    idle_schedules=1_000,
+    idle_seconds=5.0,
+)
+
+
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
+    """The command line; ``--worker`` is internal (one measurement in this process)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short smoke run")
+    parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument(
+        "--no-peers",
+        action="store_true",
+        help="measure apsnb only (no APScheduler install, no network)",
+    )
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        help="how long to measure idle CPU (default: 60, or 5 with --quick)",
+    )
+    parser.add_argument(
+        "--worker",
+        nargs=3,
+        metavar=("PEER", "MEASUREMENT", "JSON"),
+        help=argparse.SUPPRESS,
+    )
+    return parser.parse_args(argv)
+
+
+def plan_for(arguments: argparse.Namespace) -> Plan:
+    """The sizes to run, from ``--quick`` and ``--idle-seconds``."""
+    plan = QUICK_PLAN if arguments.quick else FULL_PLAN
+    if arguments.idle_seconds is not None:
+        plan = replace(plan, idle_seconds=arguments.idle_seconds)
+    return plan
+
+
+def measure_all(environments: list[Environment], plan: Plan) -> Results:
+    """Every run, each implementation in turn, so slow drift hits both alike."""
+    results: Results = {environment.peer.name: {} for environment in environments}
+    for key, measurement, parameters in plan.runs():
+        for environment in environments:
+            name = environment.peer.name
+            if environment.problem:
+                results[name][key] = {"problem": environment.problem}
+                continue
+            progress(f"{name}: {key}")
+            args = ["--worker", name, measurement, json.dumps(parameters)]
+            results[name][key] = run_json_worker(environment, SCRIPT, args)
+    return results
+
+
+def peer_label(results: Results) -> str:
+    """``APS 4.0.0a6``: the reference's name and the version that actually ran."""
+    versions = {
+        outcome.get("version") for outcome in results.get(REFERENCE, {}).values()
+    } - {None}
+    return f"APS {versions.pop()}" if len(versions) == 1 else "APScheduler 4"
+
+
+def progress(message: str) -> None:
+    """Report progress on stderr, so stdout holds only the tables."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def main(argv: list[str]) -> int:
+    """Run the benchmark (or, with ``--worker``, one measurement of one peer)."""
+    arguments = parse_arguments(argv)
+    if arguments.worker:
+        name, measurement, parameters = arguments.worker
+        assert measurement in MEASUREMENTS, measurement
+        json.dump(run(PACKAGES[name], measurement, json.loads(parameters)), sys.stdout)
+        return 0
+    plan = plan_for(arguments)
+    names = [SUBJECT] if arguments.no_peers else [SUBJECT, REFERENCE]
+    environments = [prepare(PEERS_BY_NAME[name]) for name in names]
+    results = measure_all(environments, plan)
+    tables = [
+        comparison_table(results, plan, peer_label(results)),
+        targets_table(results, plan),
+    ]
+    print("\n\n".join(table.render(arguments.markdown) for table in tables))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,42 @@
+"""Smoke tests of the benchmark scripts: they run and report every measurement."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def test_scheduler_benchmark_quick_run_reports_every_measurement() -> None:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "scheduler.py"),
+            "--quick",
+            "--no-peers",
+            "--idle-seconds",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    output = completed.stdout
+    for measurement in (
+        "jobs/s, 200 jobs, plain function, defaults",
+        "jobs/s, 1,000 jobs, async function",
+        "jobs/s at 1,000 ÷ at 200",
+        "peak memory growth, 1,000 jobs",
+        "200 due schedules, until all released (ms)",
+        "start latency p50 (ms), async function",
+        "start latency p99 (ms), plain function, defaults",
+        "idle CPU, 1,000 schedules (% of one core)",
+        "Targets",
+    ):
+        assert measurement in output
+    # Every run produced a figure: a failed run is listed as "apsnb <run>: <problem>".
+    problems = [line for line in output.splitlines() if line.startswith("apsnb ")]
+    assert not problems
