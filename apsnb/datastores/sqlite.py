@@ -15,11 +15,8 @@ from .._enums import ConflictPolicy, JobOutcome
 from .._events import (
     Event,
     JobAdded,
-    JobDeserializationFailed,
-    JobReleased,
     JobRemoved,
     ScheduleAdded,
-    ScheduleDeserializationFailed,
     ScheduleRemoved,
     ScheduleUpdated,
     TaskAdded,
@@ -34,6 +31,7 @@ from ..serializers.json import JSONSerializer
 from . import _sqlite_jobs as jobs_sql
 from . import _sqlite_schedules as schedules_sql
 from ._indexes import instant
+from ._sqlite_claims import Claims
 from ._sqlite_connection import RetrySettings, SQLiteConnection
 from ._sqlite_rows import Row, RowCodec, from_microseconds
 from ._sqlite_schedules import UNREADABLE
@@ -96,6 +94,7 @@ class SQLiteDataStore(DataStore):
         self._connection = SQLiteConnection(
             path_or_db, busy_timeout=busy_timeout, retry=retry, prepare=prepare_schema
         )
+        self._claims = Claims(self._codec, self._connection.location)
 
     def __repr__(self) -> str:
         path = self._connection.path
@@ -169,7 +168,7 @@ class SQLiteDataStore(DataStore):
         ``ScheduleDeserializationFailed`` and a log line.
         """
         rows = self._read(lambda db: schedules_sql.schedule_rows(db, ids))
-        schedules, events = self._read_schedules(rows)
+        schedules, events = self._claims.read_schedules(rows)
         self._publish(events)
         return schedules
 
@@ -216,38 +215,11 @@ class SQLiteDataStore(DataStore):
         ends, and the scheduler does not wake up for it in between.
         """
 
-        def acquire(database: Database) -> tuple[list[Schedule], list[Event]]:
-            now_us = instant(utcnow())
-            until_us = instant(utcnow() + lease_duration)
-            acquired: dict[str, Schedule] = {}
-            events: list[Event] = []
-            # Unreadable rows are set aside and do not count: look again until the
-            # limit is met or nothing is left (each pass sets its bad rows aside).
-            while len(acquired) < limit:
-                rows = [
-                    row
-                    for row in schedules_sql.due_schedule_rows(
-                        database, scheduler_id, now_us, limit
-                    )
-                    if row["id"] not in acquired
-                ][: limit - len(acquired)]
-                schedules, read_events = self._read_schedules(rows)
-                readable = {schedule.id for schedule in schedules}
-                bad = [row for row in rows if row["id"] not in readable]
-                good = [row for row in rows if row["id"] in readable]
-                schedules_sql.claim_schedules(database, good, scheduler_id, until_us)
-                schedules_sql.claim_schedules(database, bad, UNREADABLE, until_us)
-                acquired.update((schedule.id, schedule) for schedule in schedules)
-                events += read_events
-                if not bad:
-                    break
-            acquired_until = from_microseconds(until_us)
-            for schedule in acquired.values():
-                schedule.acquired_by = scheduler_id
-                schedule.acquired_until = acquired_until
-            return sorted(acquired.values(), key=_fire_order), events
-
-        schedules, events = self._write(acquire)
+        schedules, events = self._write(
+            lambda db: self._claims.acquire_schedules(
+                db, scheduler_id, lease_duration, limit
+            )
+        )
         self._publish(events)
         return schedules
 
@@ -324,27 +296,6 @@ class SQLiteDataStore(DataStore):
             )
         )
 
-    def _read_schedules(self, rows: list[Row]) -> tuple[list[Schedule], list[Event]]:
-        schedules: list[Schedule] = []
-        events: list[Event] = []
-        for row in rows:
-            try:
-                schedules.append(self._codec.schedule(row))
-            except Exception as error:
-                logger.error(
-                    "schedule %r in %s cannot be read, and is skipped (kept as it "
-                    "is): %s",
-                    row["id"],
-                    self._connection.location,
-                    error,
-                )
-                events.append(
-                    ScheduleDeserializationFailed(
-                        schedule_id=row["id"], exception=error
-                    )
-                )
-        return schedules, events
-
     # Jobs
 
     def add_job(self, job: Job) -> None:
@@ -367,7 +318,7 @@ class SQLiteDataStore(DataStore):
         """
         ids = None if ids is None else list(ids)
         rows = self._read(lambda db: jobs_sql.job_rows(db, ids))
-        jobs, events = self._read_jobs(rows)
+        jobs, events = self._claims.read_jobs(rows)
         self._publish(events)
         return jobs
 
@@ -381,45 +332,11 @@ class SQLiteDataStore(DataStore):
         :meth:`acquire_schedules`, without counting as running.
         """
 
-        def acquire(database: Database) -> tuple[list[Job], list[Event]]:
-            now = utcnow()
-            now_us = instant(now)
-            until_us = instant(now + lease_duration)
-            jobs_sql.take_back_expired_claims(database, now_us)
-            events: list[Event] = []
-            for row in jobs_sql.waiting_past_deadline(database, now_us):
-                events += self._give_up(
-                    database, row, JobOutcome.missed_start_deadline, now, scheduler_id
-                )
-            acquired: list[Job] = []
-            positions: dict[str, int] = {}
-            # As in acquire_schedules: look again after setting unreadable rows
-            # aside, so that they do not take the places of readable jobs.
-            while limit is None or len(acquired) < limit:
-                room = None if limit is None else limit - len(acquired)
-                running = schedules_sql.running_jobs(database)
-                rows = jobs_sql.claimable_job_rows(database, room, running)
-                jobs, read_events = self._read_jobs(rows)
-                readable = {str(job.id) for job in jobs}
-                bad = [row for row in rows if row["id"] not in readable]
-                good = [row for row in rows if row["id"] in readable]
-                jobs_sql.claim_jobs(database, good, scheduler_id, until_us)
-                jobs_sql.claim_jobs(database, bad, UNREADABLE, until_us)
-                acquired += jobs
-                positions.update((row["id"], row["position"]) for row in good)
-                events += read_events
-                if not bad:
-                    break
-            acquired_until = from_microseconds(until_us)
-            for job in acquired:
-                job.acquired_by = scheduler_id
-                job.acquired_until = acquired_until
-            # Oldest first across passes: a later pass may find an older job of a
-            # task that had room only once its unreadable job was set aside.
-            acquired.sort(key=lambda job: positions[str(job.id)])
-            return acquired, events
-
-        jobs, events = self._write(acquire)
+        jobs, events = self._write(
+            lambda db: self._claims.acquire_jobs(
+                db, scheduler_id, lease_duration, limit
+            )
+        )
         self._publish(events)
         return jobs
 
@@ -464,7 +381,7 @@ class SQLiteDataStore(DataStore):
             return [
                 event
                 for row in jobs_sql.held_job_rows(database, scheduler_id)
-                for event in self._give_up(
+                for event in self._claims.give_up(
                     database, row, JobOutcome.abandoned, now, scheduler_id
                 )
             ]
@@ -486,7 +403,7 @@ class SQLiteDataStore(DataStore):
                 event
                 for row in expired
                 if row["acquired_by"] != UNREADABLE
-                for event in self._give_up(
+                for event in self._claims.give_up(
                     database, row, JobOutcome.abandoned, now, row["acquired_by"]
                 )
             ]
@@ -497,57 +414,3 @@ class SQLiteDataStore(DataStore):
             return events
 
         self._publish(self._write(clean))
-
-    def _give_up(
-        self,
-        database: Database,
-        row: Row,
-        outcome: JobOutcome,
-        now: datetime,
-        scheduler_id: str | None,
-    ) -> list[Event]:
-        """Remove a job the store gives up on; return the events to publish.
-
-        No scheduler runs such a job to announce how it ended, so the store sends
-        the ``JobReleased`` a scheduler would have sent.
-        """
-        job = self._codec.job_header(row)
-        result = JobResult.from_job(job, outcome, finished_at=now)
-        result_row = None
-        if result.expires_at > result.finished_at:
-            result_row, _ = self._codec.result_row(result)
-        jobs_sql.finish_job(database, row["id"], result_row)
-        return [
-            JobRemoved(job_id=job.id, task_id=job.task_id),
-            JobReleased(
-                job_id=job.id,
-                scheduler_id=scheduler_id or "",
-                task_id=job.task_id,
-                outcome=outcome,
-                schedule_id=job.schedule_id,
-                scheduled_start=job.scheduled_start,
-            ),
-        ]
-
-    def _read_jobs(self, rows: list[Row]) -> tuple[list[Job], list[Event]]:
-        jobs: list[Job] = []
-        events: list[Event] = []
-        for row in rows:
-            try:
-                jobs.append(self._codec.job(row))
-            except Exception as error:
-                logger.error(
-                    "job %s in %s cannot be read, and is skipped (kept as it is): %s",
-                    row["id"],
-                    self._connection.location,
-                    error,
-                )
-                events.append(
-                    JobDeserializationFailed(job_id=UUID(row["id"]), exception=error)
-                )
-        return jobs, events
-
-
-def _fire_order(schedule: Schedule) -> tuple[datetime, str]:
-    assert schedule.next_fire_time is not None
-    return schedule.next_fire_time, schedule.id
