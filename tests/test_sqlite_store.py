@@ -647,3 +647,29 @@ def test_two_stores_on_one_file_never_hand_out_a_fire_time_or_job_twice(
     assert runs == fires
     assert stores[1].get_schedules() == []
     assert stores[1].get_jobs() == []
+
+
+# With the scheduler
+
+
+@pytest.mark.anyio
+async def test_a_scheduler_runs_jobs_and_finds_its_schedules_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    from apsnb import AsyncScheduler
+    from tests.jobfuncs import scaled_sum
+
+    path = tmp_path / "schedules.sqlite"
+    async with AsyncScheduler(SQLiteDataStore(path)) as scheduler:
+        await scheduler.start_in_background()
+        assert (
+            await scheduler.run_job(scaled_sum, args=(2, 3), kwargs={"scale": 2}) == 10
+        )
+        trigger = CronTrigger(hour=9, timezone=HELSINKI)
+        await scheduler.add_schedule(scaled_sum, trigger, id="daily", args=(1, 2))
+        await scheduler.stop()
+    # A new kernel: the schedule, its trigger and its task are in the file.
+    async with AsyncScheduler(SQLiteDataStore(path)) as scheduler:
+        [schedule] = await scheduler.get_schedules()
+        assert (schedule.id, schedule.args) == ("daily", (1, 2))
+        assert schedule.trigger == trigger
