@@ -589,10 +589,13 @@ class AsyncScheduler:
         )
         try:
             while True:
+                # Look for the job before its result: a job released in between is
+                # then seen with its result, never as missing.
+                pending = await self.data_store.get_jobs({job_id})
                 result = await self.data_store.get_job_result(job_id)
                 if result is not None:
                     return result
-                if not await self.data_store.get_jobs({job_id}):
+                if not pending:
                     raise JobLookupError(job_id)
                 if not wait:
                     raise JobResultNotReady(job_id)

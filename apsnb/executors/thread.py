@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from inspect import isawaitable, iscoroutinefunction
 from typing import Any
-
-import anyio.to_thread
-from anyio import CapacityLimiter
 
 from .._structures import Job
 from ..abc import JobExecutor
@@ -25,42 +25,50 @@ class ThreadPoolJobExecutor(JobExecutor):
     and so is an awaitable a function returns (a synchronous wrapper returning a
     coroutine).
 
-    Python cannot stop a thread: if the scheduler cancels a job (``stop(force=True)``,
-    a timeout), :meth:`run_job` raises the cancellation at once, but the function keeps
-    running in its thread until it returns, and its result is discarded.
+    Python cannot stop a thread: if the scheduler cancels a job (``stop()``), :meth:`run_job`
+    raises the cancellation at once, but the function keeps running in its thread until
+    it returns, and its result is discarded.
 
     :param max_workers: how many jobs may run in threads at the same time; more wait
         for a free slot
     """
 
-    __slots__ = ("_limiter", "max_workers")
+    __slots__ = ("_pool", "max_workers")
 
     def __init__(self, max_workers: int = 40) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers={max_workers!r}: it must be at least 1")
         self.max_workers = max_workers
-        self._limiter: CapacityLimiter | None = None
+        self._pool: ThreadPoolExecutor | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(max_workers={self.max_workers})"
 
     async def start(self) -> None:
-        # A fresh limiter for each start: the sync Scheduler may restart on a new loop.
-        self._limiter = CapacityLimiter(self.max_workers)
+        # The executor's own pool, not the loop's default one: its size is ours, and
+        # a cheaper hop than anyio.to_thread (about twice as many jobs a second).
+        self._pool = ThreadPoolExecutor(
+            self.max_workers, thread_name_prefix="apsnb-job"
+        )
+        # Start the threads now, so the first jobs of a burst do not wait for them.
+        for _ in range(self.max_workers):
+            self._pool.submit(int)
 
     async def stop(self) -> None:
-        self._limiter = None
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            # Running jobs cannot be stopped; let them finish on their own.
+            pool.shutdown(wait=False, cancel_futures=True)
 
     async def run_job(self, func: Callable[..., Any], job: Job) -> Any:
         if iscoroutinefunction(func):
             return await func(*job.args, **job.kwargs)
-        if self._limiter is None:
+        if self._pool is None:
             await self.start()
-        result = await anyio.to_thread.run_sync(
-            partial(func, *job.args, **job.kwargs),
-            abandon_on_cancel=True,
-            limiter=self._limiter,
-        )
+        # The job's context (``current_job``) goes with it into the thread.
+        context = contextvars.copy_context()
+        call = partial(context.run, func, *job.args, **job.kwargs)
+        result = await asyncio.get_running_loop().run_in_executor(self._pool, call)
         if isawaitable(result):
             result = await result
         return result
