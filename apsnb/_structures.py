@@ -159,13 +159,15 @@ class Schedule:
 
 @dataclass(slots=True, kw_only=True, frozen=True)
 class ScheduleResult:
-    """What processing an acquired schedule did: its trigger's new progress."""
+    """What processing an acquired schedule did: its trigger's new progress, and the
+    jobs its due fire times made (added by the store when it releases the schedule)."""
 
     schedule_id: str
     task_id: str
     trigger: Trigger
     last_fire_time: datetime | None
     next_fire_time: datetime | None
+    jobs: tuple[Job, ...] = ()
 
 
 @dataclass(slots=True, kw_only=True)

@@ -247,9 +247,13 @@ class DataStore(metaclass=ABCMeta):
     def release_schedules(
         self, scheduler_id: str, results: Sequence[ScheduleResult]
     ) -> None:
-        """Store the processed schedules' triggers and fire times, and drop the claims.
+        """Store the processed schedules' triggers and fire times, drop the claims,
+        and add each result's ``jobs``, all in one step.
 
-        Schedules whose ``next_fire_time`` is ``None`` are finished and removed.
+        Only schedules ``scheduler_id`` still holds are changed, and only their jobs
+        are added: a schedule whose claim was taken over is processed by its new
+        holder. Doing both in one step means a crash never loses or repeats a fire
+        time. Schedules whose ``next_fire_time`` is ``None`` are finished and removed.
         """
 
     @abstractmethod

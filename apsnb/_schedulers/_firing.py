@@ -68,8 +68,8 @@ def jobs_for(
     task: Task,
     now: datetime,
     default_executor: str,
-) -> tuple[list[Job], ScheduleResult]:
-    """Return the jobs a due schedule makes now, and its new progress."""
+) -> ScheduleResult:
+    """Return a due schedule's new progress, with the jobs it makes now."""
     fire_times, next_fire_time = due_fire_times(schedule, now)
     grace = schedule.misfire_grace_time
     if grace is None:
@@ -91,11 +91,11 @@ def jobs_for(
                 metadata=schedule.metadata,
             )
         )
-    result = ScheduleResult(
+    return ScheduleResult(
         schedule_id=schedule.id,
         task_id=schedule.task_id,
         trigger=schedule.trigger,
         last_fire_time=fire_times[-1] if fire_times else schedule.last_fire_time,
         next_fire_time=next_fire_time,
+        jobs=tuple(jobs),
     )
-    return jobs, result

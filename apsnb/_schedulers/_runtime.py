@@ -149,7 +149,6 @@ class Runtime:
         store = self.scheduler.data_store
         now = utcnow()
         tasks: dict[str, Task | None] = {}
-        jobs: list[Job] = []
         results = []
         for schedule in schedules:
             if schedule.task_id not in tasks:
@@ -166,7 +165,7 @@ class Runtime:
                 continue
             self._unhold(schedule.id, schedule.task_id)
             try:
-                new_jobs, result = jobs_for(schedule, task, now, "threadpool")
+                result = jobs_for(schedule, task, now, "threadpool")
             except Exception:
                 # A trigger that raises (a custom one, MaxIterationsReached) finishes
                 # its schedule rather than failing the loop for every schedule.
@@ -174,11 +173,9 @@ class Runtime:
                     "the trigger of schedule %r raised; the schedule is finished",
                     schedule.id,
                 )
-                new_jobs, result = [], _finished(schedule)
-            jobs.extend(new_jobs)
+                result = _finished(schedule)
             results.append(result)
-        for job in jobs:
-            await store.add_job(job)
+        # The store adds the jobs as it releases the schedules, in one step.
         await store.release_schedules(self.scheduler.identity, results)
 
     def _hold(self, schedule_id: str, task_id: str) -> None:

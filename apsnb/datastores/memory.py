@@ -180,6 +180,15 @@ class MemoryDataStore(DataStore):
                 schedule = self._schedules.release(scheduler_id, result)
                 if schedule is None:
                     continue
+                for job in result.jobs:
+                    self._jobs.add(replace(job, acquired_by=None, acquired_until=None))
+                    events.append(
+                        JobAdded(
+                            job_id=job.id,
+                            task_id=job.task_id,
+                            schedule_id=job.schedule_id,
+                        )
+                    )
                 if result.next_fire_time is None:
                     events.append(_removed(schedule, finished=True))
                 else:

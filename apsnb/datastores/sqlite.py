@@ -245,16 +245,32 @@ class SQLiteDataStore(DataStore):
             for result in results
         ]
 
+        job_rows = [
+            [self._codec.job_row(job) for job in result.jobs] for result in results
+        ]
+
         def release(database: Database) -> list[str | None]:
-            return [
-                schedules_sql.release_schedule(database, scheduler_id, change)
-                for change in changes
-            ]
+            # The fire times' jobs go in with the release, in the same transaction: a
+            # crash between the two would otherwise lose or repeat them.
+            held = []
+            for change, rows in zip(changes, job_rows, strict=True):
+                task_id = schedules_sql.release_schedule(database, scheduler_id, change)
+                if task_id is not None:
+                    for row in rows:
+                        jobs_sql.add_job_row(database, row)
+                held.append(task_id)
+            return held
 
         events: list[Event] = []
         for result, task_id in zip(results, self._write(release), strict=True):
             if task_id is None:
                 continue  # not held by scheduler_id: ignored
+            events.extend(
+                JobAdded(
+                    job_id=job.id, task_id=job.task_id, schedule_id=job.schedule_id
+                )
+                for job in result.jobs
+            )
             if result.next_fire_time is None:
                 events.append(
                     ScheduleRemoved(

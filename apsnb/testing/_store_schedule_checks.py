@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from ._store_harness import (
     advanced,
     finished,
     ids,
+    job_ids,
     make_job,
     make_schedule,
     running,
@@ -272,6 +274,39 @@ class TaskAndScheduleChecks:
             assert await store.get_next_schedule_run_time() == now + timedelta(
                 minutes=1
             )
+
+    async def test_release_schedules_adds_the_jobs_of_held_schedules_only(
+        self, datastore: Any
+    ) -> None:
+        async with running(datastore) as running_store:
+            store = running_store.store
+            now = utcnow()
+            await store.add_schedule(
+                make_schedule("mine", now), ConflictPolicy.exception
+            )
+            await store.add_schedule(
+                make_schedule("lost", now), ConflictPolicy.exception
+            )
+            schedules = {
+                s.id: s for s in await store.acquire_schedules("one", LONG_LEASE, 10)
+            }
+            # "lost" was taken over meanwhile: its new holder makes its jobs.
+            await store.remove_schedules(["lost"])
+            await store.add_schedule(
+                make_schedule("lost", now), ConflictPolicy.exception
+            )
+            mine, lost = make_job(schedule_id="mine"), make_job(schedule_id="lost")
+            await store.release_schedules(
+                "one",
+                [
+                    replace(advanced(schedules["mine"]), jobs=(mine,)),
+                    replace(advanced(schedules["lost"]), jobs=(lost,)),
+                ],
+            )
+            assert job_ids(await store.get_jobs()) == [mine.id]
+            assert ("JobAdded", mine.id) in [
+                event[:2] for event in await running_store.new_events()
+            ]
 
     async def test_release_schedules_removes_finished_schedules(
         self, datastore: Any
