@@ -119,6 +119,15 @@ class MaxIterationsReached(ApsnbError, RuntimeError):
         super().__init__("\n".join(lines))
 
 
+def _callable_name(func: object) -> str:
+    """``module:qualname`` (no memory address, unlike a function's repr)."""
+    qualname = getattr(func, "__qualname__", None)
+    if qualname is None:
+        return repr(func)
+    module = getattr(func, "__module__", None)
+    return f"{module}:{qualname}" if module else qualname
+
+
 def _format_instant(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else repr(value)
 
@@ -256,7 +265,7 @@ class UnusableCallable(ApsnbError, ValueError):
 
     def __init__(self, func: object, reason: str, fix: str) -> None:
         self.func = func
-        super().__init__(f"{func!r} {reason}; {fix}")
+        super().__init__(f"{_callable_name(func)} {reason}; {fix}")
 
 
 class SchedulerNotRunning(ApsnbError, RuntimeError):
