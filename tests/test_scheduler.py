@@ -33,6 +33,7 @@ from apsnb import (
     UnusableCallable,
     current_job,
 )
+from apsnb.datastores.memory import MemoryDataStore
 from apsnb.triggers.date import DateTrigger
 from apsnb.triggers.interval import IntervalTrigger
 
@@ -407,3 +408,30 @@ def test_a_scheduler_left_running_when_its_loop_ended_does_not_block_the_next() 
 
     asyncio.run(leave_running())
     assert asyncio.run(start_again()) is RunState.started
+
+
+class FlakyStore(MemoryDataStore):
+    """A memory store whose acquire_schedules fails twice, like an unreachable disk."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 2
+
+    def acquire_schedules(self, *args: Any, **kwargs: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise OSError("the disk went away")
+        return super().acquire_schedules(*args, **kwargs)
+
+
+async def test_a_failing_store_does_not_stop_the_scheduler(caplog: Any) -> None:
+    scheduler = AsyncScheduler(FlakyStore(), identity="flaky")
+    fired: list[JobReleased] = []
+    scheduler.subscribe(fired.append, JobReleased)
+    await scheduler.start_in_background()
+    await scheduler.add_schedule(add, DateTrigger(now()), args=(1, 1))
+    await wait_for(lambda: fired, timeout=10)
+    await scheduler.stop()
+    assert fired[0].outcome is JobOutcome.success
+    assert "the disk went away" in caplog.text
+    assert "trying again" in caplog.text

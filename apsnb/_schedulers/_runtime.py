@@ -118,7 +118,10 @@ class Runtime:
         task_group.start_soon(self._guarded, self.clean_up, name="cleanup")
 
     async def _guarded(self, loop: Callable[..., Any], *args: Any) -> None:
-        """Run a loop; an interrupt (a notebook cell's Ctrl-C) must not end it."""
+        """Run a loop, and run it again after an interrupt (a notebook cell's Ctrl-C)
+        or a failure (a store that stays unreachable after its own retries): the
+        scheduler keeps going, and says what went wrong."""
+        pause = 1.0
         while True:
             try:
                 await loop(*args)
@@ -127,6 +130,13 @@ class Runtime:
                 self.logger.warning(
                     "ignored an interrupt in the scheduler's %s loop", loop.__name__
                 )
+            except Exception:
+                self.logger.exception(
+                    "the scheduler's %s loop failed; trying again in %g s",
+                    loop.__name__, pause,
+                )  # fmt: skip
+                await anyio.sleep(pause)
+                pause = min(pause * 2, MAX_IDLE.total_seconds())
 
     async def process_schedules(self) -> None:
         store = self.scheduler.data_store
