@@ -66,7 +66,7 @@ def test_importing_apsnb_and_its_triggers_stays_light() -> None:
     code = (
         "import sys, apsnb, apsnb.triggers.cron, apsnb.triggers.interval, "
         "apsnb.triggers.calendarinterval, apsnb.triggers.date, apsnb.triggers.combining;"
-        "heavy = {'pandas', 'matplotlib', 'ipywidgets', 'numpy'} & set(sys.modules);"
+        "heavy = {'pandas', 'matplotlib', 'ipywidgets', 'numpy', 'anyio', 'asyncio'} & set(sys.modules);"
         "print(sorted(heavy))"
     )
     result = subprocess.run(
