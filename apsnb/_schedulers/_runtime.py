@@ -78,6 +78,8 @@ class Runtime:
         self.schedules_changed = Wakeup()
         self.jobs_changed = Wakeup()
         self.running_jobs: set[Any] = set()
+        #: Set when a job is taken, so the lease loop sleeps while none runs.
+        self.jobs_taken = Wakeup()
         self._next_wakeup: datetime | None = None
         # A store shared with other processes (SQLite) cannot tell us what they
         # change, so the loops look at it at least this often.
@@ -114,6 +116,9 @@ class Runtime:
         if role is not SchedulerRole.scheduler:
             task_group.start_soon(
                 self._guarded, self.process_jobs, task_group, name="jobs"
+            )
+            task_group.start_soon(
+                self._guarded, self.extend_job_leases, name="job leases"
             )
         task_group.start_soon(self._guarded, self.clean_up, name="cleanup")
 
@@ -215,6 +220,8 @@ class Runtime:
         while True:
             free = capacity - len(self.running_jobs)
             jobs = await store.acquire_jobs(identity, lease, free) if free > 0 else []
+            if jobs:
+                self.jobs_taken.set()
             for job in jobs:
                 self.running_jobs.add(job.id)
                 await broker.publish_local(
@@ -229,6 +236,31 @@ class Runtime:
                 task_group.start_soon(self.run_job, job, name=f"job {job.id}")
             if not jobs or len(jobs) == free:
                 await self.jobs_changed.wait(None if jobs else self.max_idle)
+
+    async def extend_job_leases(self) -> None:
+        """Renew the claims on running jobs every half lease, as long as they run.
+
+        A job may run longer than ``lease_duration``: without renewal its claim would
+        end mid-run, and another scheduler sharing the store would take it back and
+        run it a second time (or ``cleanup()`` would call it abandoned).
+        """
+        store = self.scheduler.data_store
+        identity = self.scheduler.identity
+        lease = self.scheduler.lease_duration
+        while True:
+            if not self.running_jobs:
+                await self.jobs_taken.wait(None)  # idle: no wake-ups
+                continue
+            await anyio.sleep(lease.total_seconds() / 2)
+            running = set(self.running_jobs)
+            if not running:
+                continue
+            try:
+                await store.extend_acquired_job_leases(identity, running, lease)
+            except Exception:
+                self.logger.exception(
+                    "could not renew the claims on running jobs; trying again later"
+                )
 
     async def run_job(self, job: Job) -> None:
         started_at: datetime | None = None
