@@ -53,7 +53,10 @@ class Environment:
 
 
 def prepare(peer: Peer) -> Environment:
-    """The peer's environment, installing it into ``.bench/`` on first use."""
+    """The peer's environment, installing it into ``.bench/`` on first use.
+
+    ``peer.requirement`` may list several requirements, separated by spaces.
+    """
     if peer.requirement is None:
         return Environment(peer, REPO)
     folder = BENCH_DIR / peer.name
@@ -66,7 +69,7 @@ def prepare(peer: Peer) -> Environment:
         [
             sys.executable, "-m", "pip", "install", "--quiet",
             "--disable-pip-version-check", "--no-warn-script-location",
-            "--target", str(folder), peer.requirement,
+            "--target", str(folder), *peer.requirement.split(),
         ],
         capture_output=True,
         text=True,

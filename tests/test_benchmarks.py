@@ -40,3 +40,28 @@ def test_scheduler_benchmark_quick_run_reports_every_measurement() -> None:
     # Every run produced a figure: a failed run is listed as "apsnb <run>: <problem>".
     problems = [line for line in output.splitlines() if line.startswith("apsnb ")]
     assert not problems
+
+
+def test_sqlite_store_benchmark_quick_run_reports_every_measurement() -> None:
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "sqlite_store.py"), "--quick", "--no-peers"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    output = completed.stdout
+    for measurement in (
+        "schedules added/s, 300",
+        "jobs/s, 300 trivial jobs",
+        "100 due schedules, until all released (ms)",
+        "start latency p50 (ms), 20 schedules every second",
+        "jobs/s, 300 jobs",
+        "100 due schedules, fire time to last run (ms)",
+        "runs of a job or fire time repeated",
+        "Targets",
+    ):
+        assert measurement in output
+    # Every run produced a figure: a failed run is listed as "apsnb <run>: <problem>".
+    assert "apsnb " not in completed.stderr, completed.stderr
+    assert "0 repeated" in output

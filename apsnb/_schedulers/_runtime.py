@@ -234,8 +234,12 @@ class Runtime:
                     )
                 )
                 task_group.start_soon(self.run_job, job, name=f"job {job.id}")
-            if not jobs or len(jobs) == free:
-                await self.jobs_changed.wait(None if jobs else self.max_idle)
+            if jobs and len(jobs) == free:
+                await self.jobs_changed.wait(None)  # full: a finished job wakes us
+            else:
+                # Fewer than asked for: nothing more can be taken now. A new job,
+                # a finished one or the next poll wakes us (no second, empty look).
+                await self.jobs_changed.wait(self.max_idle)
 
     async def extend_job_leases(self) -> None:
         """Renew the claims on running jobs every half lease, as long as they run.
