@@ -435,3 +435,26 @@ async def test_a_failing_store_does_not_stop_the_scheduler(caplog: Any) -> None:
     assert fired[0].outcome is JobOutcome.success
     assert "the disk went away" in caplog.text
     assert "trying again" in caplog.text
+
+
+def test_coalescing_to_one_job_holds_after_thousands_of_missed_fire_times() -> None:
+    from apsnb import CoalescePolicy, Schedule, Task
+    from apsnb._schedulers._firing import jobs_for
+
+    start = now() - timedelta(hours=2500, minutes=30)
+    for policy, expected in (
+        ("latest", timedelta(hours=2500)),
+        ("earliest", timedelta(0)),
+    ):
+        trigger = IntervalTrigger(hours=1, start_time=start)
+        schedule = Schedule(
+            id="s",
+            task_id="t",
+            trigger=trigger,
+            coalesce=CoalescePolicy(policy),
+            next_fire_time=trigger.next(),
+        )
+        result = jobs_for(schedule, Task(id="t"), now(), "threadpool")
+        assert len(result.jobs) == 1
+        assert result.jobs[0].scheduled_fire_time - start == expected
+        assert result.next_fire_time > now()

@@ -13,9 +13,13 @@ from datetime import datetime, timedelta
 from .._enums import CoalescePolicy
 from .._structures import Job, Schedule, ScheduleResult, Task
 
-#: Fire times one schedule may catch up in one pass; the rest wait for the next pass,
-#: so a trigger that fires every second after a week's sleep cannot stall the loop.
-MAX_FIRE_TIMES_PER_PASS = 1000
+#: Jobs one schedule may get in one pass with ``CoalescePolicy.all``; the rest come in
+#: the next pass, so a trigger that fires every second after a week's sleep cannot
+#: stall the loop with a week of jobs at once.
+MAX_JOBS_PER_PASS = 1000
+#: Missed fire times skipped in one pass under ``earliest``/``latest`` (about a second
+#: of work). Beyond it the schedule gets one more job in the next pass.
+MAX_SKIPPED_PER_PASS = 5_000_000
 
 
 def due_fire_times(
@@ -23,15 +27,24 @@ def due_fire_times(
 ) -> tuple[list[datetime], datetime | None]:
     """Return the schedule's fire times up to ``now`` and the first one after it.
 
-    Advances ``schedule.trigger``. The first fire time is ``schedule.next_fire_time``.
+    Advances ``schedule.trigger``; the first fire time is ``schedule.next_fire_time``.
+    When only one job is made (``earliest``/``latest``), only the first and the last
+    fire times are kept, however many there were.
     """
+    keep_all = schedule.coalesce is CoalescePolicy.all
+    limit = MAX_JOBS_PER_PASS if keep_all else MAX_SKIPPED_PER_PASS
     fire_times: list[datetime] = []
     next_fire_time = schedule.next_fire_time
     now_stamp = now.timestamp()
+    count = 0
     while next_fire_time is not None and next_fire_time.timestamp() <= now_stamp:
-        fire_times.append(next_fire_time)
+        if keep_all or count < 2:
+            fire_times.append(next_fire_time)
+        else:
+            fire_times[-1] = next_fire_time  # only the first and the latest matter
+        count += 1
         next_fire_time = schedule.trigger.next()
-        if len(fire_times) >= MAX_FIRE_TIMES_PER_PASS:
+        if count >= limit:
             break
     return fire_times, next_fire_time
 
