@@ -283,6 +283,17 @@ class DataStore(metaclass=ABCMeta):
     def release_job(self, scheduler_id: str, job: Job, result: JobResult) -> None:
         """Record a finished job's result and remove the job."""
 
+    def release_jobs(
+        self, scheduler_id: str, results: Sequence[tuple[Job, JobResult]]
+    ) -> None:
+        """Release several finished jobs at once (as :meth:`release_job` each).
+
+        The scheduler releases jobs that finish together with one call; a store that
+        can do them in one transaction (SQLite) overrides this.
+        """
+        for job, result in results:
+            self.release_job(scheduler_id, job, result)
+
     @abstractmethod
     def get_job_result(self, job_id: UUID) -> JobResult | None:
         """Return (and forget) a job's result, or ``None`` if there is none yet."""
@@ -375,6 +386,13 @@ class AsyncDataStore(metaclass=ABCMeta):
     async def release_job(
         self, scheduler_id: str, job: Job, result: JobResult
     ) -> None: ...
+
+    async def release_jobs(
+        self, scheduler_id: str, results: Sequence[tuple[Job, JobResult]]
+    ) -> None:
+        """Release several finished jobs at once (see :meth:`DataStore.release_jobs`)."""
+        for job, result in results:
+            await self.release_job(scheduler_id, job, result)
 
     @abstractmethod
     async def get_job_result(self, job_id: UUID) -> JobResult | None: ...

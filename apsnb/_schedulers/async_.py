@@ -33,6 +33,7 @@ from .._events import (
     SchedulerStopped,
     ScheduleUpdated,
     TaskAdded,
+    TaskRemoved,
     TaskUpdated,
 )
 from .._exceptions import (
@@ -158,6 +159,9 @@ class AsyncScheduler:
         self._state = RunState.stopped
         self._services_started = False
         self._functions: dict[str, Callable[..., Any]] = {}
+        #: Tasks this scheduler configured, as it stored them (dropped when a
+        #: TaskUpdated or TaskRemoved event says another writer changed them).
+        self._tasks: dict[str, Task] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._stop_requested: asyncio.Event | None = None
@@ -267,7 +271,14 @@ class AsyncScheduler:
                 await executor.start()
             subscription = self.event_broker.subscribe(
                 runtime.on_event,
-                {ScheduleAdded, ScheduleUpdated, JobAdded, TaskAdded, TaskUpdated},
+                {
+                    ScheduleAdded,
+                    ScheduleUpdated,
+                    JobAdded,
+                    TaskAdded,
+                    TaskUpdated,
+                    TaskRemoved,
+                },
             )
             try:
                 await self.data_store.reap_abandoned_jobs(self.identity)
@@ -368,6 +379,7 @@ class AsyncScheduler:
         if is_set(func):
             self._functions[task_id] = func
         await self.data_store.add_task(task)
+        self._tasks[task_id] = task
         return task
 
     async def get_tasks(self) -> list[Task]:
@@ -391,13 +403,22 @@ class AsyncScheduler:
             task_id = task_id_for(func_or_task_id)
             bound = self._functions.get(task_id)
             if bound is func_or_task_id:
-                return await self.data_store.get_task(task_id)
+                # This process configured the task: skip a store round trip per job.
+                known = self._tasks.get(task_id)
+                if known is None:
+                    known = self._tasks[task_id] = await self.data_store.get_task(
+                        task_id
+                    )
+                return known
             return await self.configure_task(func_or_task_id)
         if not isinstance(func_or_task_id, str):
             raise InvalidTriggerArgumentType(
                 "func_or_task_id", func_or_task_id, "a function or a task id"
             )
         return await self.data_store.get_task(func_or_task_id)
+
+    def _forget_task(self, task_id: str) -> None:
+        self._tasks.pop(task_id, None)
 
     def _has_function(self, task: Task) -> bool:
         """Whether this process can run ``task``'s jobs."""

@@ -70,6 +70,11 @@ class _SyncDataStoreAdapter(AsyncDataStore):
         return self._store
 
     @property
+    def inline(self) -> bool:
+        """Whether calls run on the event loop (a store that never blocks)."""
+        return self._inline
+
+    @property
     def poll_interval(self) -> float | None:
         """The wrapped store's ``poll_interval`` (see ``AsyncScheduler``), if any."""
         return getattr(self._store, "poll_interval", None)
@@ -156,6 +161,11 @@ class _SyncDataStoreAdapter(AsyncDataStore):
 
     async def release_job(self, scheduler_id: str, job: Job, result: JobResult) -> None:
         await self._call(self._store.release_job, scheduler_id, job, result)
+
+    async def release_jobs(
+        self, scheduler_id: str, results: Sequence[tuple[Job, JobResult]]
+    ) -> None:
+        await self._call(self._store.release_jobs, scheduler_id, results)
 
     async def get_job_result(self, job_id: UUID) -> JobResult | None:
         return await self._call(self._store.get_job_result, job_id)

@@ -364,14 +364,34 @@ class SQLiteDataStore(DataStore):
         return value or exception the serializer cannot store is left out of the
         stored result; its traceback text keeps a note saying so.
         """
-        row = None
-        if result.expires_at > result.finished_at:
-            row, notes = self._codec.result_row(result)
-            for note in notes:
-                logger.warning("job %s: %s", job.id, note.removeprefix("[apsnb] "))
-        task_id = self._write(lambda db: jobs_sql.finish_job(db, str(job.id), row))
-        if task_id is not None:
-            self._publish([JobRemoved(job_id=job.id, task_id=task_id)])
+        self.release_jobs(scheduler_id, [(job, result)])
+
+    def release_jobs(
+        self, scheduler_id: str, results: Sequence[tuple[Job, JobResult]]
+    ) -> None:
+        """Release several finished jobs in one transaction (see :meth:`release_job`)."""
+        finished = []
+        for job, result in results:
+            row = None
+            if result.expires_at > result.finished_at:
+                row, notes = self._codec.result_row(result)
+                for note in notes:
+                    logger.warning("job %s: %s", job.id, note.removeprefix("[apsnb] "))
+            finished.append((job, row))
+
+        def finish(database: Database) -> list[str | None]:
+            return [
+                jobs_sql.finish_job(database, str(job.id), row) for job, row in finished
+            ]
+
+        task_ids = self._write(finish)
+        self._publish(
+            [
+                JobRemoved(job_id=job.id, task_id=task_id)
+                for (job, _), task_id in zip(finished, task_ids, strict=True)
+                if task_id is not None
+            ]
+        )
 
     def get_job_result(self, job_id: UUID) -> JobResult | None:
         row = self._write(lambda db: jobs_sql.pop_result_row(db, job_id))

@@ -139,7 +139,9 @@ class ExcludeTrigger(Trigger):
         state = require_version(self, state, 1)
         with restoring(self):
             self.trigger = load_trigger(state["trigger"])
-            self.dates = frozenset(date.fromisoformat(value) for value in state["dates"])
+            self.dates = frozenset(
+                date.fromisoformat(value) for value in state["dates"]
+            )
             self.triggers = [load_trigger(trigger) for trigger in state["triggers"]]
             self.max_skips = as_int(state["max_skips"], "max_skips")
             pending = state["next_excluded_times"]
