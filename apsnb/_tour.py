@@ -135,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         help="where to save the timeline (default: %(default)s)",
     )
     parser.add_argument("--no-plot", action="store_true", help="draw no timeline")
+    parser.add_argument(
+        "--no-scheduler", action="store_true", help="skip the live scheduler part"
+    )
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("-n must be 1 or more")
@@ -171,4 +174,9 @@ def main(argv: list[str] | None = None) -> int:
             print("\n(install matplotlib, e.g. pip install 'apsnb[lab]', for the plot)")
         else:
             print(f"\nTimeline saved to {saved.resolve()}")
+
+    if not args.no_scheduler:
+        from ._tour_scheduler import main as run_scheduler
+
+        run_scheduler()
     return 0

@@ -62,7 +62,18 @@ def test_tour_saves_the_timeline_where_asked(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     target = tmp_path / "plots" / "tour.png"
     target.parent.mkdir()
-    output = run_tour("--plot", str(target), "-n", "1", cwd=tmp_path).stdout
-    assert output.splitlines()[-1] == f"Timeline saved to {target.resolve()}"
+    output = run_tour("--plot", str(target), "-n", "1", "--no-scheduler", cwd=tmp_path)
+    assert output.stdout.splitlines()[-1] == f"Timeline saved to {target.resolve()}"
     assert target.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert target.stat().st_size > 10_000
+
+
+def test_tour_runs_a_scheduler_on_sqlite_and_finds_its_schedules_again(
+    tmp_path: Path,
+) -> None:
+    lines = run_tour("--no-plot", "-n", "1", cwd=tmp_path).stdout.splitlines()
+    part = lines[lines.index("  run_job(greet, …) returned 'hello, you'") :]
+    assert "    apsnb._tour_scheduler:greet → success" in part
+    assert "    apsnb._tour_scheduler:fail → error" in part
+    assert "  schedules found: fail, greet" in part
+    assert part[-1] == "  and they fire again: yes"
