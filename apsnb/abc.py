@@ -275,8 +275,10 @@ class DataStore(metaclass=ABCMeta):
         """Claim up to ``limit`` jobs for ``scheduler_id`` to run, oldest first.
 
         Respects each task's ``max_running_jobs``; a job whose start deadline has
-        passed is released with ``JobOutcome.missed_start_deadline`` instead (the store
-        records its result and publishes ``JobReleased`` for it, as a scheduler would).
+        passed is released with ``JobOutcome.missed_start_deadline`` instead, and a
+        job whose claim ran out (its scheduler died mid-run) with
+        ``JobOutcome.abandoned`` (the store records the result and publishes
+        ``JobReleased`` for it, as a scheduler would).
         """
 
     @abstractmethod

@@ -58,13 +58,6 @@ class JobTable:
         found = {id for id in ids if id in self.jobs}
         return [self.jobs[id] for id in sorted(found, key=self._order.__getitem__)]
 
-    def take_back_expired_claims(self, now: datetime) -> None:
-        """Queue again, in their old places, the jobs whose claims ended."""
-        for _, id in self._leases.pop_until(instant(now) - 1):  # now > acquired_until
-            job = self.jobs[id]
-            self._unclaim(job)
-            self._queue(job)
-
     def waiting_past_deadline(self, now: datetime) -> list[Job]:
         """The waiting jobs whose start deadline is before ``now``, oldest first."""
         return [self.jobs[id] for _, id in self._deadlines.pop_until(instant(now) - 1)]

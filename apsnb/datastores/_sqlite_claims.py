@@ -85,8 +85,9 @@ class Claims:
     ) -> tuple[list[Job], list[Event]]:
         now = utcnow()
         now_us, until_us = instant(now), instant(now + lease_duration)
-        jobs_sql.take_back_expired_claims(database, now_us)
-        events: list[Event] = []
+        # A claim that ran out means its scheduler died mid-job (running jobs' claims
+        # are renewed): the job is abandoned, never run a second time.
+        events: list[Event] = self.abandon_expired_claims(database, now)
         for row in jobs_sql.waiting_past_deadline(database, now_us):
             events += self.give_up(
                 database, row, JobOutcome.missed_start_deadline, now, scheduler_id
@@ -120,6 +121,25 @@ class Claims:
         # that had room only once its unreadable job was set aside.
         acquired.sort(key=lambda job: positions[str(job.id)])
         return acquired, events
+
+    def abandon_expired_claims(self, database: Database, now: datetime) -> list[Event]:
+        """Give up the jobs whose claims ran out, as ``abandoned``; return the events.
+
+        A set-aside unreadable job is not abandoned (nothing ran it): it goes back to
+        the queue, to be tried again.
+        """
+        expired = jobs_sql.expired_claim_rows(database, instant(now))
+        jobs_sql.release_unreadable(
+            database, [row for row in expired if row["acquired_by"] == UNREADABLE]
+        )
+        return [
+            event
+            for row in expired
+            if row["acquired_by"] != UNREADABLE
+            for event in self.give_up(
+                database, row, JobOutcome.abandoned, now, row["acquired_by"]
+            )
+        ]
 
     def give_up(
         self,

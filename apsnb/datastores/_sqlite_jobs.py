@@ -40,15 +40,6 @@ def job_rows(database: Database, ids: Iterable[UUID] | None) -> list[Row]:
     return sorted(rows, key=lambda row: row["position"])
 
 
-def take_back_expired_claims(database: Database, now_us: int) -> None:
-    """Queue again, in their old places, the jobs whose claims ended."""
-    database.execute(
-        f"UPDATE {JOBS} SET acquired_by = NULL, acquired_until_us = NULL "
-        f"WHERE acquired_until_us < ?",
-        (now_us,),
-    )
-
-
 def waiting_past_deadline(database: Database, now_us: int) -> list[Row]:
     return fetch_rows(
         database.execute(

@@ -240,8 +240,10 @@ class MemoryDataStore(DataStore):
         now = utcnow()
         acquired: list[Job] = []
         with self._lock:
-            self._jobs.take_back_expired_claims(now)
-            events = [
+            # A claim that ran out means its scheduler died mid-job (running jobs'
+            # claims are renewed): the job is abandoned, never run a second time.
+            events = self._abandon_expired_claims(now)
+            events += [
                 event
                 for job in self._jobs.waiting_past_deadline(now)
                 for event in self._give_up_job(
@@ -300,18 +302,21 @@ class MemoryDataStore(DataStore):
         now = utcnow()
         with self._lock:
             self._jobs.drop_expired_results(now)
-            events = [
-                event
-                for job in self._jobs.with_expired_claims(now)
-                for event in self._give_up_job(
-                    job, JobOutcome.abandoned, now, job.acquired_by
-                )
-            ]
+            events = self._abandon_expired_claims(now)
             events += [
                 _removed(self._schedules.delete(id), finished=True)
                 for id in self._schedules.finished_ids()
             ]
         self._publish(events)
+
+    def _abandon_expired_claims(self, now: datetime) -> list[Event]:
+        return [
+            event
+            for job in self._jobs.with_expired_claims(now)
+            for event in self._give_up_job(
+                job, JobOutcome.abandoned, now, job.acquired_by
+            )
+        ]
 
     def _give_up_job(
         self, job: Job, outcome: JobOutcome, now: datetime, scheduler_id: str | None

@@ -34,7 +34,6 @@ from ._indexes import instant
 from ._sqlite_claims import Claims
 from ._sqlite_connection import RetrySettings, SQLiteConnection
 from ._sqlite_rows import Row, RowCodec, from_microseconds
-from ._sqlite_schedules import UNREADABLE
 from ._sqlite_schema import prepare_schema
 
 __all__ = ("RetrySettings", "SQLiteDataStore")
@@ -49,8 +48,9 @@ class SQLiteDataStore(DataStore):
 
     Everything survives a kernel restart, and several schedulers (kernels,
     processes) can share one file: schedules and jobs are claimed under a lease in
-    one ``BEGIN IMMEDIATE`` transaction, so no fire time runs twice, and a claim left
-    by a crashed process is taken over when it ends. A change made by another
+    one ``BEGIN IMMEDIATE`` transaction, so no fire time runs twice; when a crashed
+    process's claims end, its schedules are taken over and its jobs recorded as
+    abandoned. A change made by another
     process is seen within about ``poll_interval`` seconds.
 
     :param path_or_db: the database file (created if missing; its folder must
@@ -429,20 +429,7 @@ class SQLiteDataStore(DataStore):
             now = utcnow()
             now_us = instant(now)
             jobs_sql.drop_expired_results(database, now_us)
-            expired = jobs_sql.expired_claim_rows(database, now_us)
-            # A set-aside unreadable job is not abandoned (nothing ran it): it
-            # goes back to the queue, to be tried again.
-            jobs_sql.release_unreadable(
-                database, [row for row in expired if row["acquired_by"] == UNREADABLE]
-            )
-            events: list[Event] = [
-                event
-                for row in expired
-                if row["acquired_by"] != UNREADABLE
-                for event in self._claims.give_up(
-                    database, row, JobOutcome.abandoned, now, row["acquired_by"]
-                )
-            ]
+            events = self._claims.abandon_expired_claims(database, now)
             events += [
                 ScheduleRemoved(schedule_id=id, task_id=task_id, finished=True)
                 for id, task_id in schedules_sql.delete_finished_schedules(database)

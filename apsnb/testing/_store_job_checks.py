@@ -108,22 +108,28 @@ class JobChecks:
                 ("JobReleased", late.id, JobOutcome.missed_start_deadline),
             ]
 
-    async def test_acquire_jobs_respects_leases_and_takes_over_expired_ones(
+    async def test_acquire_jobs_respects_leases_and_abandons_expired_ones(
         self, datastore: Any
     ) -> None:
         async with running(datastore) as running_store:
             store = running_store.store
             await store.add_task(Task(id="task", max_running_jobs=1))
-            held, expiring = make_job(), make_job()
+            held, expiring, waiting = make_job(), make_job(), make_job()
             await store.add_job(held)
             await store.acquire_jobs("one", LONG_LEASE)
             assert await store.acquire_jobs("two", LONG_LEASE) == []
             await store.release_job("one", held, success(held))
             await store.add_job(expiring)
             await store.acquire_jobs("one", SHORT_LEASE)
+            await store.add_job(waiting)
             await anyio.sleep(LEASE_END_WAIT)
+            # "one" died mid-job: its job is abandoned, not run a second time, and
+            # its place (max_running_jobs=1) goes to the next job.
             [taken] = await store.acquire_jobs("two", LONG_LEASE)
-            assert (taken.id, taken.acquired_by) == (expiring.id, "two")
+            assert (taken.id, taken.acquired_by) == (waiting.id, "two")
+            result = await store.get_job_result(expiring.id)
+            assert result is not None
+            assert result.outcome is JobOutcome.abandoned
             assert (await store.get_task("task")).running_jobs == 1
 
     async def test_release_job_records_a_result_read_once(self, datastore: Any) -> None:
