@@ -1,0 +1,204 @@
+"""Tasks: which function a job calls, where it runs, and how its jobs are limited.
+
+A function is bound to its task in this process. Its import path is stored too, so
+another process (or this one after a restart) can find it; a function defined in a
+notebook has none, and its schedules wait until ``configure_task`` binds it again.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from .._converters import as_timedelta
+from .._exceptions import (
+    InvalidTriggerArgument,
+    InvalidTriggerArgumentType,
+    TaskFunctionMissing,
+    TaskLookupError,
+)
+from .._marshalling import callable_from_ref, callable_to_ref
+from .._structures import Task, TaskDefaults
+from ._unset import UNSET, Unset, is_set
+
+if TYPE_CHECKING:
+    from ..abc import AsyncDataStore, JobExecutor
+    from ._runtime import Runtime
+
+
+class TaskRegistry:
+    """Tasks and their functions; mixed into :class:`AsyncScheduler`."""
+
+    data_store: AsyncDataStore
+    job_executors: dict[str, JobExecutor]
+    task_defaults: TaskDefaults
+    _functions: dict[str, Callable[..., Any]]
+    _tasks: dict[str, Task]
+    _runtime: Runtime | None
+
+    async def _start_services(self) -> None:  # provided by SchedulerLifecycle
+        raise NotImplementedError
+
+    async def configure_task(
+        self,
+        func_or_task_id: Callable[..., Any] | str,
+        *,
+        func: Callable[..., Any] | Unset = UNSET,
+        job_executor: str | Unset = UNSET,
+        misfire_grace_time: timedelta | float | Unset | None = UNSET,
+        max_running_jobs: int | Unset | None = UNSET,
+        metadata: Mapping[str, Any] | Unset = UNSET,
+    ) -> Task:
+        """Add or update a task, and bind its function in this process.
+
+        Passing a function made in a notebook binds it again after a kernel restart
+        (its task keeps the id ``"__main__:name"``).
+        """
+        await self._start_services()
+        if callable(func_or_task_id):
+            func, task_id = func_or_task_id, task_id_for(func_or_task_id)
+        else:
+            task_id = func_or_task_id
+        try:
+            existing: Task | None = await self.data_store.get_task(task_id)
+        except TaskLookupError:
+            existing = None
+        defaults = self.task_defaults
+        if is_set(func):
+            executor = _pick(
+                job_executor, existing and existing.job_executor, defaults.job_executor
+            )
+            executor = executor or ("async" if _is_async(func) else "threadpool")
+            ref = callable_to_ref(func)
+        elif existing is not None:
+            executor = _pick(job_executor, existing.job_executor)
+            ref = existing.func
+        else:
+            raise TaskLookupError(task_id)
+        self._check_executor(executor, func if is_set(func) else None)
+        task = Task(
+            id=task_id,
+            func=ref,
+            job_executor=executor,
+            max_running_jobs=_pick(
+                max_running_jobs,
+                existing.max_running_jobs if existing else UNSET,
+                defaults.max_running_jobs,
+            ),
+            misfire_grace_time=as_duration(
+                _pick(
+                    misfire_grace_time,
+                    existing.misfire_grace_time if existing else UNSET,
+                    defaults.misfire_grace_time,
+                )
+            ),
+            metadata=dict(
+                _pick(
+                    metadata,
+                    existing.metadata if existing else UNSET,
+                    defaults.metadata,
+                )
+            ),
+        )
+        if is_set(func):
+            self._functions[task_id] = func
+        await self.data_store.add_task(task)
+        self._tasks[task_id] = task
+        return task
+
+    async def get_tasks(self) -> list[Task]:
+        """Return every task, sorted by id."""
+        await self._start_services()
+        return await self.data_store.get_tasks()
+
+    def _check_executor(self, executor: str, func: Callable[..., Any] | None) -> None:
+        if executor not in self.job_executors:
+            raise InvalidTriggerArgument(
+                "task", "job_executor", executor,
+                f"there is no such executor; choose one of {sorted(self.job_executors)}",
+            )  # fmt: skip
+        if executor == "processpool" and func is not None:
+            from ..executors.subprocess import check_runnable_in_subprocess
+
+            check_runnable_in_subprocess(func)
+
+    async def _task_for(self, func_or_task_id: Callable[..., Any] | str) -> Task:
+        if callable(func_or_task_id):
+            task_id = task_id_for(func_or_task_id)
+            bound = self._functions.get(task_id)
+            if bound is func_or_task_id:
+                # This process configured the task: skip a store round trip per job.
+                known = self._tasks.get(task_id)
+                if known is None:
+                    known = self._tasks[task_id] = await self.data_store.get_task(
+                        task_id
+                    )
+                return known
+            return await self.configure_task(func_or_task_id)
+        if not isinstance(func_or_task_id, str):
+            raise InvalidTriggerArgumentType(
+                "func_or_task_id", func_or_task_id, "a function or a task id"
+            )
+        return await self.data_store.get_task(func_or_task_id)
+
+    def _forget_task(self, task_id: str) -> None:
+        self._tasks.pop(task_id, None)
+
+    def _has_function(self, task: Task) -> bool:
+        """Whether this process can run ``task``'s jobs."""
+        return task.id in self._functions or task.func is not None
+
+    def waiting_schedules(self) -> dict[str, list[str]]:
+        """Schedules that wait for their task's function, by task id.
+
+        A function defined in a notebook is known by name only to the store: after a
+        kernel restart, its schedules wait (their fire times are kept, and follow the
+        misfire rules later) until ``configure_task(task_id, func=...)`` binds it again.
+        """
+        runtime = self._runtime
+        if runtime is None:
+            return {}
+        return {task: sorted(ids) for task, ids in sorted(runtime.waiting.items())}
+
+    async def _function_for(self, task_id: str) -> Callable[..., Any]:
+        func = self._functions.get(task_id)
+        if func is None:
+            task = await self.data_store.get_task(task_id)
+            if task.func is None:
+                raise TaskFunctionMissing(task_id)
+            func = self._functions[task_id] = callable_from_ref(task.func)
+        return func
+
+
+def task_id_for(func: Callable[..., Any]) -> str:
+    """The task id of a function: its import path, or ``module:qualname`` for one made
+    in a notebook; lambdas also get their object id, since they have no name."""
+    ref = callable_to_ref(func)
+    if ref is not None:
+        return ref
+    module = getattr(func, "__module__", None) or "__main__"
+    qualname = getattr(func, "__qualname__", None) or type(func).__qualname__
+    if "<lambda>" in qualname:
+        return f"{module}:{qualname}@{id(func):x}"
+    return f"{module}:{qualname}"
+
+
+def _is_async(func: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__call__", None)  # noqa: B004 (async callable objects)
+    )
+
+
+def _pick(*values: Any) -> Any:
+    """The first value that is set (not UNSET)."""
+    for value in values:
+        if is_set(value):
+            return value
+    return None
+
+
+def as_duration(value: Any) -> timedelta | None:
+    """A duration from seconds or a timedelta; ``None`` stays ``None``."""
+    return None if value is None else as_timedelta(value, "duration")
