@@ -7,7 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from ._enums import JobOutcome
-from ._structures import utcnow
+from ._structures import Job, JobResult, utcnow
 
 __all__ = (
     "DataStoreEvent",
@@ -165,3 +165,22 @@ class JobReleased(SchedulerEvent):
     exception_type: str | None = None
     exception_message: str | None = None
     exception_traceback: str | None = None
+
+    @classmethod
+    def for_result(
+        cls, job: Job, result: JobResult, scheduler_id: str | None
+    ) -> JobReleased:
+        """The event announcing ``result``, the way ``job`` ended."""
+        error = result.exception
+        return cls(
+            job_id=job.id,
+            scheduler_id=scheduler_id or "",
+            task_id=job.task_id,
+            outcome=result.outcome,
+            schedule_id=job.schedule_id,
+            scheduled_start=job.scheduled_start,
+            started_at=result.started_at,
+            exception_type=None if error is None else type(error).__qualname__,
+            exception_message=None if error is None else str(error),
+            exception_traceback=result.traceback,
+        )

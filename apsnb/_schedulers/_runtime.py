@@ -350,20 +350,8 @@ class Runtime:
             self._releasing = False
 
     async def _announce(self, job: Job, result: JobResult) -> None:
-        error = result.exception
         await self.scheduler.event_broker.publish_local(
-            JobReleased(
-                job_id=job.id,
-                scheduler_id=self.scheduler.identity,
-                task_id=job.task_id,
-                outcome=result.outcome,
-                schedule_id=job.schedule_id,
-                scheduled_start=job.scheduled_start,
-                started_at=result.started_at,
-                exception_type=None if error is None else type(error).__qualname__,
-                exception_message=None if error is None else str(error),
-                exception_traceback=result.traceback,
-            )
+            JobReleased.for_result(job, result, self.scheduler.identity)
         )
         if result.outcome is JobOutcome.error:
             self.logger.error(

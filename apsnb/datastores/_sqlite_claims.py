@@ -163,14 +163,7 @@ class Claims:
         jobs_sql.finish_job(database, row["id"], result_row)
         return [
             JobRemoved(job_id=job.id, task_id=job.task_id),
-            JobReleased(
-                job_id=job.id,
-                scheduler_id=scheduler_id or "",
-                task_id=job.task_id,
-                outcome=outcome,
-                schedule_id=job.schedule_id,
-                scheduled_start=job.scheduled_start,
-            ),
+            JobReleased.for_result(job, result, scheduler_id),
         ]
 
     def read_schedules(self, rows: list[Row]) -> tuple[list[Schedule], list[Event]]:

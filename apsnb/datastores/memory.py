@@ -326,17 +326,11 @@ class MemoryDataStore(DataStore):
         No scheduler runs such a job to announce how it ended, so the store sends
         the ``JobReleased`` a scheduler would have sent.
         """
-        self._jobs.finish(job, JobResult.from_job(job, outcome, finished_at=now))
+        result = JobResult.from_job(job, outcome, finished_at=now)
+        self._jobs.finish(job, result)
         return [
             JobRemoved(job_id=job.id, task_id=job.task_id),
-            JobReleased(
-                job_id=job.id,
-                scheduler_id=scheduler_id or "",
-                task_id=job.task_id,
-                outcome=outcome,
-                schedule_id=job.schedule_id,
-                scheduled_start=job.scheduled_start,
-            ),
+            JobReleased.for_result(job, result, scheduler_id),
         ]
 
 
