@@ -35,15 +35,26 @@ def callable_to_ref(func: Callable[..., Any]) -> str | None:
     return f"{module}:{qualname}"
 
 
+def resolve_reference(ref: str) -> Any:
+    """Import what ``"module:qualname"`` names (a function, a class).
+
+    :raises ImportError: if the module cannot be imported
+    :raises AttributeError: if the module has no such name
+    """
+    module_name, _, qualname = ref.partition(":")
+    target: Any = import_module(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return target
+
+
 def callable_from_ref(ref: str) -> Callable[..., Any]:
     """Import the function named by :func:`callable_to_ref`."""
     module_name, _, qualname = ref.partition(":")
     if not module_name or not qualname:
         raise DeserializationError(f"function {ref!r}", "expected 'module:qualname'")
     try:
-        target: Any = import_module(module_name)
-        for part in qualname.split("."):
-            target = getattr(target, part)
+        target = resolve_reference(ref)
     except (ImportError, AttributeError) as exc:
         raise DeserializationError(
             f"function {ref!r}", f"it cannot be imported here ({exc})"
@@ -51,10 +62,3 @@ def callable_from_ref(ref: str) -> Callable[..., Any]:
     if not callable(target):
         raise DeserializationError(f"function {ref!r}", "it is not callable")
     return target
-
-
-def describe_callable(func: Callable[..., Any]) -> str:
-    """A short name for messages: ``module:qualname`` or the repr."""
-    module = getattr(func, "__module__", None)
-    qualname = getattr(func, "__qualname__", None)
-    return f"{module}:{qualname}" if module and qualname else repr(func)

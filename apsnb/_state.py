@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timezone
-from importlib import import_module
 from typing import Any
 
 from ._converters import parse_timezone_key, timezone_key
 from ._exceptions import ApsnbError, InvalidTriggerArgumentType, TriggerStateError
+from ._marshalling import resolve_reference
 
 
 def require_version(owner: object, state: object, supported: int) -> Mapping[str, Any]:
@@ -136,11 +136,8 @@ def load_trigger(data: Mapping[str, Any]) -> Any:
     from .abc import Trigger
 
     reference = data["type"]
-    module_name, _, qualname = reference.partition(":")
     try:
-        target: Any = import_module(module_name)
-        for part in qualname.split("."):
-            target = getattr(target, part)
+        target = resolve_reference(reference)
     except (ImportError, AttributeError) as exc:
         raise TriggerStateError(
             reference, f"the class cannot be imported ({exc}); is its module installed?"

@@ -9,7 +9,7 @@ values are left as they are for the store's serializer to handle.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -300,8 +300,3 @@ class JobResult:
             traceback=data.get("traceback"),
             return_value=data.get("return_value"),
         )
-
-
-def field_names(cls: type) -> tuple[str, ...]:
-    """The field names of a structure, in order (used by the stores' schemas)."""
-    return tuple(f.name for f in fields(cls))

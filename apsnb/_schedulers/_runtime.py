@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -28,7 +28,7 @@ from .._events import (
     TaskUpdated,
 )
 from .._exceptions import TaskLookupError
-from .._structures import Job, JobResult, Task
+from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
 from ._firing import jobs_for
 
 if TYPE_CHECKING:
@@ -48,10 +48,6 @@ MAX_IDLE = timedelta(seconds=60)
 EARLY_WAKE_SHARE = 0.002
 #: Waits shorter than this get at most the kernel's fixed 50 µs slack: no early wake.
 EARLY_WAKE_MIN_SECONDS = 0.05
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Wakeup:
@@ -380,9 +376,8 @@ def _wait_before(fire_time: datetime) -> float:
     return seconds
 
 
-def _finished(schedule: Any) -> Any:
-    from .._structures import ScheduleResult
-
+def _finished(schedule: Schedule) -> ScheduleResult:
+    """The result that ends a schedule: no next fire time, no jobs."""
     return ScheduleResult(
         schedule_id=schedule.id,
         task_id=schedule.task_id,

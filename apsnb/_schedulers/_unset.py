@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Final, Literal, TypeGuard, TypeVar
+from typing import Final, TypeGuard, TypeVar
 
 T = TypeVar("T")
 
@@ -18,12 +18,7 @@ class Unset(Enum):
 
 
 UNSET: Final = Unset.UNSET
-UnsetType = Literal[Unset.UNSET]
 
 
 def is_set(value: T | Unset) -> TypeGuard[T]:
     return value is not UNSET
-
-
-def value_or(value: Any, default: Any) -> Any:
-    return default if value is UNSET else value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -24,7 +24,7 @@ from .._events import (
     TaskRemoved,
     TaskUpdated,
 )
-from .._structures import Job, JobResult, Schedule, ScheduleResult
+from .._structures import Job, JobResult, Schedule, ScheduleResult, utcnow
 from ..abc import AsyncDataStore, DataStore
 from ..datastores._thread_adapter import as_async_datastore
 from ..eventbrokers.local import AsyncLocalEventBroker
@@ -83,10 +83,6 @@ def summarize(event: Event) -> tuple[Any, ...]:
         case JobReleased():
             return name, event.job_id, event.outcome
     return (name,)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def make_schedule(
