@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,44 @@ def run_json_worker(
     if completed.returncode != 0:
         return {"problem": f"worker failed: {_last_line(completed.stderr)}"}
     return json.loads(completed.stdout)
+
+
+#: One measurement: its key, the worker's measurement name, its parameters, and the
+#: one implementation that runs it (``None``: every one).
+Run = tuple[str, str, dict[str, Any], str | None]
+
+
+def measure_runs(
+    environments: list[Environment], runs: Iterable[Run], script: Path
+) -> dict[str, dict[str, Any]]:
+    """Every run, each implementation in turn, so slow drift hits all alike; the
+    results by implementation name, then by run key."""
+    results: dict[str, dict[str, Any]] = {env.peer.name: {} for env in environments}
+    for key, measurement, parameters, only in runs:
+        for environment in environments:
+            name = environment.peer.name
+            if only is not None and name != only:
+                continue
+            if environment.problem:
+                results[name][key] = {"problem": environment.problem}
+                continue
+            progress(f"{name}: {key}")
+            args = ["--worker", name, measurement, json.dumps(parameters)]
+            results[name][key] = run_json_worker(environment, script, args)
+    return results
+
+
+def reference_label(results: dict[str, dict[str, Any]], reference: str) -> str:
+    """``APS 4.0.0a6``: the reference's name and the version that actually ran."""
+    versions = {
+        outcome.get("version") for outcome in results.get(reference, {}).values()
+    } - {None}
+    return f"APS {versions.pop()}" if len(versions) == 1 else "APScheduler 4"
+
+
+def progress(message: str) -> None:
+    """Report progress on stderr, so stdout holds only the tables."""
+    print(message, file=sys.stderr, flush=True)
 
 
 #: Timed inside a fresh interpreter, so its own startup is not counted.

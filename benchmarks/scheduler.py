@@ -19,13 +19,12 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from _environments import Environment, prepare, run_json_worker
+from _environments import measure_runs, prepare, reference_label
 from _peers import PEERS_BY_NAME
 from _scheduler_report import (
     REFERENCE,
     SUBJECT,
     Plan,
-    Results,
     comparison_table,
     targets_table,
 )
@@ -89,34 +88,6 @@ def plan_for(arguments: argparse.Namespace) -> Plan:
     return plan
 
 
-def measure_all(environments: list[Environment], plan: Plan) -> Results:
-    """Every run, each implementation in turn, so slow drift hits both alike."""
-    results: Results = {environment.peer.name: {} for environment in environments}
-    for key, measurement, parameters in plan.runs():
-        for environment in environments:
-            name = environment.peer.name
-            if environment.problem:
-                results[name][key] = {"problem": environment.problem}
-                continue
-            progress(f"{name}: {key}")
-            args = ["--worker", name, measurement, json.dumps(parameters)]
-            results[name][key] = run_json_worker(environment, SCRIPT, args)
-    return results
-
-
-def peer_label(results: Results) -> str:
-    """``APS 4.0.0a6``: the reference's name and the version that actually ran."""
-    versions = {
-        outcome.get("version") for outcome in results.get(REFERENCE, {}).values()
-    } - {None}
-    return f"APS {versions.pop()}" if len(versions) == 1 else "APScheduler 4"
-
-
-def progress(message: str) -> None:
-    """Report progress on stderr, so stdout holds only the tables."""
-    print(message, file=sys.stderr, flush=True)
-
-
 def main(argv: list[str]) -> int:
     """Run the benchmark (or, with ``--worker``, one measurement of one peer)."""
     arguments = parse_arguments(argv)
@@ -128,9 +99,16 @@ def main(argv: list[str]) -> int:
     plan = plan_for(arguments)
     names = [SUBJECT] if arguments.no_peers else [SUBJECT, REFERENCE]
     environments = [prepare(PEERS_BY_NAME[name]) for name in names]
-    results = measure_all(environments, plan)
+    results = measure_runs(
+        environments,
+        (
+            (key, measurement, parameters, None)
+            for key, measurement, parameters in plan.runs()
+        ),
+        SCRIPT,
+    )
     tables = [
-        comparison_table(results, plan, peer_label(results)),
+        comparison_table(results, plan, reference_label(results, REFERENCE)),
         targets_table(results, plan),
     ]
     print("\n\n".join(table.render(arguments.markdown) for table in tables))

@@ -20,13 +20,12 @@ import json
 import sys
 from pathlib import Path
 
-from _environments import Environment, prepare, run_json_worker
+from _environments import measure_runs, prepare, progress, reference_label
 from _peers import Peer, Unsupported
 from _sqlite_store_report import (
     REFERENCE,
     SUBJECT,
     Plan,
-    Results,
     comparison_table,
     problems,
     shared_table,
@@ -92,36 +91,6 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def measure_all(environments: list[Environment], plan: Plan) -> Results:
-    """Every run, each implementation in turn, so slow drift hits both alike."""
-    results: Results = {environment.peer.name: {} for environment in environments}
-    for key, measurement, parameters, subject_only in plan.runs():
-        for environment in environments:
-            name = environment.peer.name
-            if subject_only and name != SUBJECT:
-                continue
-            if environment.problem:
-                results[name][key] = {"problem": environment.problem}
-                continue
-            progress(f"{name}: {key}")
-            args = ["--worker", name, measurement, json.dumps(parameters)]
-            results[name][key] = run_json_worker(environment, SCRIPT, args)
-    return results
-
-
-def peer_label(results: Results) -> str:
-    """``APS 4.0.0a6``: the version of the reference that actually ran."""
-    versions = {
-        outcome.get("version") for outcome in results.get(REFERENCE, {}).values()
-    } - {None}
-    return f"APS {versions.pop()}" if len(versions) == 1 else "APScheduler 4"
-
-
-def progress(message: str) -> None:
-    """Report progress on stderr, so stdout holds only the tables."""
-    print(message, file=sys.stderr, flush=True)
-
-
 def main(argv: list[str]) -> int:
     """Run the benchmark, or one measurement (``--worker``), or one scheduler
     process of a shared-file run (``--process``)."""
@@ -143,9 +112,16 @@ def main(argv: list[str]) -> int:
     for environment in environments:
         if environment.problem:
             progress(f"skipping {environment.peer.name}: {environment.problem}")
-    results = measure_all(environments, plan)
+    results = measure_runs(
+        environments,
+        (
+            (key, measurement, parameters, SUBJECT if subject_only else None)
+            for key, measurement, parameters, subject_only in plan.runs()
+        ),
+        SCRIPT,
+    )
     tables = [
-        comparison_table(results, plan, peer_label(results)),
+        comparison_table(results, plan, reference_label(results, REFERENCE)),
         shared_table(results, plan),
         targets_table(results, plan),
     ]
