@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from ._converters import parse_timezone_key, timezone_key
 from ._exceptions import ApsnbError, InvalidTriggerArgumentType, TriggerStateError
 from ._marshalling import resolve_reference
+
+T = TypeVar("T")
 
 
 def require_version(owner: object, state: object, supported: int) -> Mapping[str, Any]:
@@ -144,6 +146,17 @@ def load_trigger(data: Mapping[str, Any]) -> Any:
         ) from exc
     if not (isinstance(target, type) and issubclass(target, Trigger)):
         raise TriggerStateError(reference, "it is not a Trigger subclass")
-    trigger = target.__new__(target)
-    trigger.__setstate__(data["state"])
+    return restore_trigger(target, data["state"])
+
+
+def restore_trigger(cls: type[T], state: Any) -> T:
+    """An instance of ``cls`` made from ``state`` the way a store makes it: with
+    ``__setstate__``, without ``__init__``."""
+    trigger = cls.__new__(cls)
+    trigger.__setstate__(state)  # type: ignore[attr-defined]
     return trigger
+
+
+def copy_trigger(trigger: T) -> T:
+    """Return an independent copy of ``trigger``, made as a data store would make it."""
+    return restore_trigger(type(trigger), trigger.__getstate__())  # type: ignore[attr-defined]

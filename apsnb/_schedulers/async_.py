@@ -34,6 +34,7 @@ from .._exceptions import (
     ScheduleLookupError,
     SchedulerNotRunning,
 )
+from .._state import copy_trigger
 from .._structures import Job, JobResult, Schedule, Task, TaskDefaults
 from ..abc import (
     AsyncDataStore,
@@ -177,7 +178,7 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry):
         task = await self._task_for(func_or_task_id)
         if is_set(job_executor):
             self._check_executor(job_executor, self._functions.get(task.id))
-        own_trigger = _copy_trigger(trigger)
+        own_trigger = copy_trigger(trigger)
         next_fire_time = own_trigger.next()
         if next_fire_time is None:
             raise InvalidTriggerArgument(
@@ -395,9 +396,3 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry):
         """Purge expired job results and finished schedules now."""
         await self._start_services()
         await self.data_store.cleanup()
-
-
-def _copy_trigger(trigger: Trigger) -> Trigger:
-    clone = type(trigger).__new__(type(trigger))
-    clone.__setstate__(trigger.__getstate__())
-    return clone

@@ -16,6 +16,7 @@ import time
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
+from .._state import restore_trigger
 from ..abc import Trigger
 
 #: How many fire times each restored copy draws, to compare with the original.
@@ -114,8 +115,7 @@ class Probe(Trigger):
         cls = type(self.subject)
         values: list[Any] = []
         try:
-            clone = cls.__new__(cls)
-            clone.__setstate__(state)
+            clone = restore_trigger(cls, state)
         except Exception as error:
             text = f"__setstate__ raised {error_text(error)}"
             self.continuations.append(Continuation(route, position, values, text))

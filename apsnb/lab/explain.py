@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from .._converters import as_aware_datetime
 from .._exceptions import MaxIterationsReached
+from .._state import restore_trigger
 from ..abc import Trigger
 from ..triggers.calendarinterval import CalendarIntervalTrigger
 from ..triggers.combining import AndTrigger, OrTrigger
@@ -198,9 +199,7 @@ def _rewound(trigger: Trigger) -> Trigger:
         state["completed"] = False
     else:
         state["last_fire_date"] = None
-    clone = type(trigger).__new__(type(trigger))
-    clone.__setstate__(state)
-    return clone
+    return restore_trigger(type(trigger), state)
 
 
 def _cron_from(trigger: CronTrigger, start: datetime) -> CronTrigger:

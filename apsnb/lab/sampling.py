@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
+from .._state import copy_trigger
 from ..abc import Trigger
 
 __all__ = ("Sample", "StopReason", "copy_trigger", "sample")
@@ -36,13 +37,6 @@ class Sample(NamedTuple):
     elapsed: float
     #: Values returned by ``next()`` before ``start`` that were skipped.
     skipped: int
-
-
-def copy_trigger(trigger: Trigger) -> Trigger:
-    """Return an independent copy of ``trigger``, made as a data store would make it."""
-    clone = type(trigger).__new__(type(trigger))
-    clone.__setstate__(trigger.__getstate__())
-    return clone
 
 
 class _Abandoned(BaseException):
