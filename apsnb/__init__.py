@@ -44,6 +44,7 @@ from ._exceptions import SerializationError as SerializationError
 from ._exceptions import TaskFunctionMissing as TaskFunctionMissing
 from ._exceptions import TaskLookupError as TaskLookupError
 from ._exceptions import TriggerStateError as TriggerStateError
+from ._exceptions import UnknownStoreLocation as UnknownStoreLocation
 from ._exceptions import UnknownTimeZone as UnknownTimeZone
 from ._exceptions import UnusableCallable as UnusableCallable
 
@@ -191,6 +192,7 @@ __all__ = (
     "TaskRemoved",
     "TaskUpdated",
     "TriggerStateError",
+    "UnknownStoreLocation",
     "UnknownTimeZone",
     "UnusableCallable",
     "current_job",

@@ -354,3 +354,15 @@ class DataStoreFull(DataStoreError):
 
 class DataStoreSchemaError(DataStoreError):
     """Raised when apsnb's tables in a database are missing or damaged."""
+
+
+class UnknownStoreLocation(ApsnbError, ValueError):
+    """Raised when a store location is neither an SQLite path nor a known URL."""
+
+    def __init__(self, location: object, reason: str) -> None:
+        self.location = location
+        super().__init__(
+            f"data store location {location!r}: {reason}; give the path of an "
+            f"SQLite file ('jobs.sqlite', '~/jobs.sqlite', 'sqlite:///jobs.sqlite') "
+            f"or a PostgreSQL URL ('postgresql://user@host:5432/database')"
+        )

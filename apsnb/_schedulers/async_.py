@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
@@ -69,7 +70,9 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry):
         ...
         await scheduler.stop()                  # in any later cell
 
-    :param data_store: where tasks, schedules and jobs live (default: in memory)
+    :param data_store: where tasks, schedules and jobs live (default: in memory): a
+        store, or the path of an SQLite file or a store URL (see
+        :func:`~apsnb.datastores.location.open_data_store`)
     :param event_broker: delivers events (default: a local broker)
     :param identity: the scheduler's id in the data store (default: host and process
         id). Starting a second scheduler with the same identity in this process stops
@@ -87,7 +90,7 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry):
 
     def __init__(
         self,
-        data_store: DataStore | AsyncDataStore | None = None,
+        data_store: DataStore | AsyncDataStore | str | os.PathLike[str] | None = None,
         event_broker: EventBroker | AsyncEventBroker | None = None,
         *,
         identity: str | None = None,
@@ -100,6 +103,7 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry):
         logger: logging.Logger | None = None,
     ) -> None:
         from ..datastores._thread_adapter import as_async_datastore
+        from ..datastores.location import open_data_store
         from ..datastores.memory import MemoryDataStore
         from ..eventbrokers._adapters import as_async_broker
         from ..eventbrokers.local import AsyncLocalEventBroker
@@ -108,7 +112,7 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry):
         from ..executors.thread import ThreadPoolJobExecutor
 
         self.data_store: AsyncDataStore = as_async_datastore(
-            data_store or MemoryDataStore()
+            MemoryDataStore() if data_store is None else open_data_store(data_store)
         )
         self.event_broker: AsyncEventBroker = as_async_broker(
             event_broker or AsyncLocalEventBroker()

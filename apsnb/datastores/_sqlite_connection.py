@@ -99,7 +99,7 @@ class SQLiteConnection:
                 # A file can take a second connection, one that any thread may use.
                 self._path = _file_of(target)
         else:
-            self._path = os.fspath(target)
+            self._path = os.path.expanduser(os.fspath(target))
             self.location = f"SQLite database {self._path!r}"
         self._retrying = Retrying(
             retry=retry_if_exception(is_temporary),

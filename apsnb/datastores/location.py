@@ -1,0 +1,78 @@
+"""One function that turns a store location (a path or a URL) into a data store.
+
+The command line's STORE argument, ``AsyncScheduler("jobs.sqlite")`` and
+``Scheduler("postgresql://…")`` all go through :func:`open_data_store`, so a location
+means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .._exceptions import UnknownStoreLocation
+from ..abc import AsyncDataStore, DataStore
+
+__all__ = ("open_data_store",)
+
+#: URL schemes of server stores: the class to load lazily, and the extra it needs.
+_SERVER_STORES = {
+    "postgresql": ("apsnb.datastores.postgresql:PostgreSQLDataStore", "postgresql"),
+    "postgres": ("apsnb.datastores.postgresql:PostgreSQLDataStore", "postgresql"),
+}
+
+
+def open_data_store(
+    location: str | os.PathLike[str] | DataStore | AsyncDataStore, **options: Any
+) -> DataStore | AsyncDataStore:
+    """The data store that ``location`` names; a store is returned as it is.
+
+    - an SQLite file: a path (``"jobs.sqlite"``, ``"~/jobs.sqlite"``, a
+      :class:`~pathlib.Path`) or an ``sqlite:///path`` URL (``sqlite:////abs/path``
+      for an absolute one);
+    - a PostgreSQL database: ``postgresql://user@host:5432/database`` (needs
+      ``pip install 'apsnb[postgresql]'``).
+
+    ``options`` go to the store's constructor (``serializer=``, ``poll_interval=``…).
+
+    :raises UnknownStoreLocation: if ``location`` is neither
+    """
+    if isinstance(location, DataStore | AsyncDataStore):
+        return location
+    if isinstance(location, os.PathLike):
+        return _sqlite(Path(location), options)
+    if not isinstance(location, str):
+        raise UnknownStoreLocation(
+            location, f"expected a path or a URL, got {type(location).__name__}"
+        )
+    if not location.strip():
+        raise UnknownStoreLocation(location, "it is empty")
+    scheme = urlsplit(location).scheme.lower() if "://" in location else ""
+    if not scheme:
+        return _sqlite(Path(location), options)
+    if scheme == "sqlite":
+        path = location.split("://", 1)[1]
+        if not path.startswith("/"):
+            raise UnknownStoreLocation(location, "an sqlite URL is sqlite:///path")
+        return _sqlite(Path(path[1:] or "apsnb.sqlite"), options)
+    if scheme in _SERVER_STORES:
+        reference, extra = _SERVER_STORES[scheme]
+        module_name, _, class_name = reference.partition(":")
+        try:
+            store_class = getattr(import_module(module_name), class_name)
+        except ImportError as exc:
+            raise UnknownStoreLocation(
+                location,
+                f"this store needs pip install 'apsnb[{extra}]' ({exc})",
+            ) from exc
+        return store_class(location, **options)
+    raise UnknownStoreLocation(location, f"unknown scheme {scheme!r}")
+
+
+def _sqlite(path: Path, options: dict[str, Any]) -> DataStore:
+    from .sqlite import SQLiteDataStore
+
+    return SQLiteDataStore(path.expanduser(), **options)
