@@ -229,6 +229,36 @@ class DataStore(metaclass=ABCMeta):
         :raises ConflictingIdError: with ``ConflictPolicy.exception`` on a conflict
         """
 
+    def update_schedule(
+        self, schedule_id: str, update: Callable[[Schedule], Schedule]
+    ) -> Schedule:
+        """Change a stored schedule in one step; return it as stored.
+
+        ``update`` gets the stored schedule and returns its new version (same id);
+        the store writes it whole, claim fields included, so that nothing changes
+        the schedule in between, and publishes ``ScheduleUpdated`` (or, when the
+        new version has no ``next_fire_time``, removes it and publishes
+        ``ScheduleRemoved``). ``update`` may be called more
+        than once (a store may retry its transaction), so it must only compute.
+
+        This default reads and then replaces, which is not atomic; stores override
+        it to do both in one transaction.
+
+        :raises ScheduleLookupError: if there is no schedule with that id
+        """
+        from ._enums import ConflictPolicy
+        from ._exceptions import ScheduleLookupError
+
+        stored = self.get_schedules({schedule_id})
+        if not stored:
+            raise ScheduleLookupError(schedule_id)
+        schedule = _checked_update(stored[0], update)
+        if schedule.next_fire_time is None:
+            self.remove_schedules({schedule_id})
+        else:
+            self.add_schedule(schedule, ConflictPolicy.replace)
+        return schedule
+
     @abstractmethod
     def remove_schedules(self, ids: Iterable[str]) -> None:
         """Remove the schedules with these ids (unknown ids are ignored)."""
@@ -357,6 +387,26 @@ class AsyncDataStore(metaclass=ABCMeta):
         self, schedule: Schedule, conflict_policy: ConflictPolicy
     ) -> None: ...
 
+    async def update_schedule(
+        self, schedule_id: str, update: Callable[[Schedule], Schedule]
+    ) -> Schedule:
+        """Change a stored schedule in one step (see :meth:`DataStore.update_schedule`).
+
+        This default reads and then replaces, which is not atomic; stores override it.
+        """
+        from ._enums import ConflictPolicy
+        from ._exceptions import ScheduleLookupError
+
+        stored = await self.get_schedules({schedule_id})
+        if not stored:
+            raise ScheduleLookupError(schedule_id)
+        schedule = _checked_update(stored[0], update)
+        if schedule.next_fire_time is None:
+            await self.remove_schedules({schedule_id})
+        else:
+            await self.add_schedule(schedule, ConflictPolicy.replace)
+        return schedule
+
     @abstractmethod
     async def remove_schedules(self, ids: Iterable[str]) -> None: ...
 
@@ -431,3 +481,17 @@ class JobExecutor(metaclass=ABCMeta):
     async def run_job(self, func: Callable[..., Any], job: Job) -> Any:
         """Call ``func(*job.args, **job.kwargs)`` and return its result (awaited if
         it is awaitable)."""
+
+
+def _checked_update(
+    schedule: Schedule, update: Callable[[Schedule], Schedule]
+) -> Schedule:
+    """Apply a store's ``update_schedule`` function to ``schedule``, which it must
+    not rename (stores call this inside their transaction)."""
+    updated = update(schedule)
+    if updated.id != schedule.id:
+        raise ValueError(
+            f"an update of schedule {schedule.id!r} returned the schedule "
+            f"{updated.id!r}; it must keep the id (add a new schedule instead)"
+        )
+    return updated

@@ -231,10 +231,7 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry):
 
     async def pause_schedule(self, id: str) -> None:
         """Stop a schedule from firing until it is unpaused."""
-        schedule = await self.get_schedule(id)
-        await self.data_store.add_schedule(
-            schedule.copy(paused=True), ConflictPolicy.replace
-        )
+        await self._update_schedule(id, lambda schedule: schedule.copy(paused=True))
 
     async def unpause_schedule(
         self, id: str, *, resume_from: datetime | Literal["now"] | None = None
@@ -245,23 +242,38 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry):
             ones missed while paused); ``None`` keeps them, to be handled by the
             schedule's misfire and coalescing settings
         """
-        schedule = await self.get_schedule(id)
-        next_fire_time = schedule.next_fire_time
-        if resume_from is not None:
-            bound = (
-                datetime.now(UTC)
-                if resume_from == "now"
-                else as_aware_datetime(resume_from, "resume_from")
-            )
-            while next_fire_time is not None and next_fire_time < bound:
-                next_fire_time = schedule.trigger.next()
-        if next_fire_time is None:
-            await self.data_store.remove_schedules({id})
-            return
-        await self.data_store.add_schedule(
-            schedule.copy(paused=False, next_fire_time=next_fire_time),
-            ConflictPolicy.replace,
+        bound = (
+            None
+            if resume_from is None
+            else datetime.now(UTC)
+            if resume_from == "now"
+            else as_aware_datetime(resume_from, "resume_from")
         )
+
+        def unpause(schedule: Schedule) -> Schedule:
+            next_fire_time = schedule.next_fire_time
+            if bound is None or next_fire_time is None or next_fire_time >= bound:
+                return schedule.copy(paused=False)
+            # Skipping fire times moves the trigger on: a scheduler holding the
+            # schedule must not store its older progress over it.
+            trigger = copy_trigger(schedule.trigger)
+            while next_fire_time is not None and next_fire_time < bound:
+                next_fire_time = trigger.next()
+            return schedule.copy(
+                paused=False,
+                trigger=trigger,
+                next_fire_time=next_fire_time,
+                acquired_by=None,
+                acquired_until=None,
+            )
+
+        await self._update_schedule(id, unpause)
+
+    async def _update_schedule(
+        self, id: str, update: Callable[[Schedule], Schedule]
+    ) -> Schedule:
+        await self._start_services()
+        return await self.data_store.update_schedule(id, update)
 
     # Jobs
 

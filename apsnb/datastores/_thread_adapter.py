@@ -128,6 +128,11 @@ class _SyncDataStoreAdapter(AsyncDataStore):
     ) -> None:
         await self._call(self._store.add_schedule, schedule, conflict_policy)
 
+    async def update_schedule(
+        self, schedule_id: str, update: Callable[[Schedule], Schedule]
+    ) -> Schedule:
+        return await self._call(self._store.update_schedule, schedule_id, update)
+
     async def remove_schedules(self, ids: Iterable[str]) -> None:
         await self._call(self._store.remove_schedules, ids)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -23,9 +23,9 @@ from .._events import (
     TaskRemoved,
     TaskUpdated,
 )
-from .._exceptions import ConflictingIdError, TaskLookupError
+from .._exceptions import ConflictingIdError, ScheduleLookupError, TaskLookupError
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
-from ..abc import DataStore, EventBroker
+from ..abc import DataStore, EventBroker, _checked_update
 from ._memory_jobs import JobTable
 from ._memory_schedules import ScheduleTable
 
@@ -154,6 +154,30 @@ class MemoryDataStore(DataStore):
                 )
             ]
         )
+
+    def update_schedule(
+        self, schedule_id: str, update: Callable[[Schedule], Schedule]
+    ) -> Schedule:
+        """Change a stored schedule in one step (see ``DataStore.update_schedule``)."""
+        with self._lock:
+            stored = self._schedules.schedules.get(schedule_id)
+            if stored is None:
+                raise ScheduleLookupError(schedule_id)
+            current = replace(stored, trigger=deepcopy(stored.trigger))
+            schedule = replace(_checked_update(current, update))
+            self._schedules.delete(schedule_id)
+            if schedule.next_fire_time is not None:
+                self._schedules.put(schedule)
+        if schedule.next_fire_time is None:
+            event: Event = _removed(schedule, finished=True)
+        else:
+            event = ScheduleUpdated(
+                schedule_id=schedule.id,
+                task_id=schedule.task_id,
+                next_fire_time=schedule.next_fire_time,
+            )
+        self._publish([event])
+        return replace(schedule, trigger=deepcopy(schedule.trigger))
 
     def remove_schedules(self, ids: Iterable[str]) -> None:
         with self._lock:

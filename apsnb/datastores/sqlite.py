@@ -23,10 +23,10 @@ from .._events import (
     TaskRemoved,
     TaskUpdated,
 )
-from .._exceptions import TaskLookupError
+from .._exceptions import ScheduleLookupError, TaskLookupError
 from .._state import dump_trigger, dump_zoned_datetime, load_zoned_datetime
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
-from ..abc import DataStore, EventBroker, Serializer
+from ..abc import DataStore, EventBroker, Serializer, _checked_update
 from ..serializers.json import JSONSerializer
 from . import _sqlite_jobs as jobs_sql
 from . import _sqlite_schedules as schedules_sql
@@ -195,6 +195,45 @@ class SQLiteDataStore(DataStore):
                 )
             ]
         )
+
+    def update_schedule(
+        self, schedule_id: str, update: Callable[[Schedule], Schedule]
+    ) -> Schedule:
+        """Change a stored schedule in one transaction (see
+        ``DataStore.update_schedule``).
+
+        :raises ScheduleLookupError: if there is no schedule with that id
+        :raises SerializationError: if the new version cannot be stored; the stored
+            schedule is left as it was
+        """
+
+        def change(database: Database) -> Schedule | None:
+            rows = schedules_sql.schedule_rows(database, {schedule_id})
+            if not rows:
+                return None
+            schedule = _checked_update(self._codec.schedule(rows[0]), update)
+            if schedule.next_fire_time is None:
+                schedules_sql.delete_schedules(database, [schedule_id])
+            else:
+                row = self._codec.schedule_row(schedule)
+                schedules_sql.put_schedule(database, row, ConflictPolicy.replace)
+            return schedule
+
+        schedule = self._write(change)
+        if schedule is None:
+            raise ScheduleLookupError(schedule_id)
+        if schedule.next_fire_time is None:
+            event: Event = ScheduleRemoved(
+                schedule_id=schedule.id, task_id=schedule.task_id, finished=True
+            )
+        else:
+            event = ScheduleUpdated(
+                schedule_id=schedule.id,
+                task_id=schedule.task_id,
+                next_fire_time=schedule.next_fire_time,
+            )
+        self._publish([event])
+        return schedule
 
     def remove_schedules(self, ids: Iterable[str]) -> None:
         ids = list(ids)

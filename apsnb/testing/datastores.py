@@ -23,17 +23,20 @@ import pytest
 # The checks live in these modules; registering them first lets pytest explain a
 # failed assert there (which values differed) as it does in your own tests.
 pytest.register_assert_rewrite(
-    "apsnb.testing._store_schedule_checks", "apsnb.testing._store_job_checks"
+    "apsnb.testing._store_schedule_checks",
+    "apsnb.testing._store_job_checks",
+    "apsnb.testing._store_update_checks",
 )
 
 from ._store_job_checks import JobChecks  # noqa: E402
 from ._store_schedule_checks import TaskAndScheduleChecks  # noqa: E402
+from ._store_update_checks import ScheduleUpdateChecks  # noqa: E402
 
 __all__ = ("DataStoreConformance",)
 
 
 @pytest.mark.anyio
-class DataStoreConformance(TaskAndScheduleChecks, JobChecks):
+class DataStoreConformance(TaskAndScheduleChecks, ScheduleUpdateChecks, JobChecks):
     """The tests every data store passes, synchronous or asynchronous.
 
     Subclass it (the name must start with ``Test`` for pytest to collect it) and
