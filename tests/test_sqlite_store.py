@@ -3,6 +3,7 @@ conformance suite (tests/test_datastores.py runs that on it)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -207,7 +208,7 @@ def test_a_sqlite_utils_database_is_used_from_worker_threads(opened: Opened) -> 
 
 def test_the_schema_version_is_recorded(opened: Opened) -> None:
     opened()
-    assert _sqlite_schema.schema_version(opened.raw()) == 1
+    assert _sqlite_schema.schema_version(opened.raw()) == 2
 
 
 def test_a_database_of_a_newer_apsnb_is_refused(opened: Opened) -> None:
@@ -216,7 +217,7 @@ def test_a_database_of_a_newer_apsnb_is_refused(opened: Opened) -> None:
     raw.execute("INSERT INTO apsnb_schema_version VALUES (7, 'future', 'later')")
     with pytest.raises(IncompatibleDataStore, match="upgrade apsnb") as caught:
         SQLiteDataStore(opened.path, retry=QUICK)
-    assert (caught.value.found, caught.value.supported) == (7, 1)
+    assert (caught.value.found, caught.value.supported) == (7, 2)
     assert str(opened.path) in str(caught.value)
 
 
@@ -230,21 +231,75 @@ def test_an_older_database_is_migrated_step_by_step(
     def add_owner_column(database: Database) -> None:
         database.execute("ALTER TABLE apsnb_tasks ADD COLUMN owner TEXT")
 
+    current = _sqlite_schema.supported_version()
     steps = (
         *_sqlite_schema.MIGRATIONS,
-        _sqlite_schema.Migration(2, "task owners", add_owner_column),
+        _sqlite_schema.Migration(current + 1, "task owners", add_owner_column),
     )
     monkeypatch.setattr(_sqlite_schema, "MIGRATIONS", steps)
     migrated = opened()
     assert [task.id for task in migrated.get_tasks()] == ["kept"]
     raw = opened.raw()
     assert "owner" in raw["apsnb_tasks"].columns_dict
-    assert [row["version"] for row in raw["apsnb_schema_version"].rows] == [1, 2]
+    versions = [row["version"] for row in raw["apsnb_schema_version"].rows]
+    assert versions == list(range(1, current + 2))
     migrated.stop()
     monkeypatch.undo()
     # This apsnb's code no longer reads that file.
     with pytest.raises(IncompatibleDataStore):
         SQLiteDataStore(opened.path, retry=QUICK)
+
+
+def test_a_version_1_database_gets_its_json_as_text_and_keeps_pickles(
+    opened: Opened, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file as version 1 wrote it: its SQL, and the serializer's bytes as BLOBs.
+    monkeypatch.setattr(_sqlite_schema, "MIGRATIONS", _sqlite_schema.MIGRATIONS[:1])
+    writer = opened()
+    writer.add_schedule(
+        interval_schedule("json", utcnow(), args=(1, "å")), ConflictPolicy.exception
+    )
+    job = Job(task_id="task", kwargs={"n": 2}, result_expiration_time=LEASE)
+    writer.add_job(job)
+    writer.acquire_jobs("one", LEASE)
+    writer.release_job(
+        "one", job, JobResult.from_job(job, JobOutcome.success, return_value=[3])
+    )
+    writer.add_job(Job(task_id="task", kwargs={"n": 2}))
+    opened(serializer=PickleSerializer()).add_schedule(
+        interval_schedule("pickled", utcnow()), ConflictPolicy.exception
+    )
+    for store in opened.stores:
+        store.stop()
+    raw = opened.raw()
+    for table, column in (
+        ("apsnb_schedules", "trigger"), ("apsnb_schedules", "args"),
+        ("apsnb_jobs", "kwargs"), ("apsnb_job_results", "return_value"),
+    ):  # fmt: skip
+        raw.execute(f"UPDATE {table} SET {column} = CAST({column} AS BLOB)")
+    raw.conn.commit()
+    assert _sqlite_schema.schema_version(raw) == 1
+    monkeypatch.undo()
+
+    store = opened()
+    assert _sqlite_schema.schema_version(raw) == 2
+    kinds = dict(raw.execute("SELECT id, typeof(trigger) FROM apsnb_schedules"))
+    assert kinds == {"json": "text", "pickled": "blob"}
+    [args] = raw.execute(
+        "SELECT args FROM apsnb_schedules WHERE id = 'json'"
+    ).fetchone()
+    assert json.loads(args)["value"] == [1, "å"]
+    assert raw.execute("SELECT kwargs FROM apsnb_jobs").fetchone() == ('{"n":2}',)
+    assert raw.execute("SELECT return_value FROM apsnb_job_results").fetchone() == (
+        "[3]",
+    )
+    [schedule] = store.get_schedules({"json"})
+    assert schedule.args == (1, "å")
+    assert [job.kwargs for job in store.get_jobs()] == [{"n": 2}]
+    result = store.get_job_result(job.id)
+    assert result is not None and result.return_value == [3]
+    [pickled] = opened(serializer=PickleSerializer()).get_schedules({"pickled"})
+    assert isinstance(pickled.trigger, IntervalTrigger)
 
 
 # Serializers

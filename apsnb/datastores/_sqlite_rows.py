@@ -48,6 +48,16 @@ def claimable_at(
     return next_fire_us if until_us is None else max(next_fire_us, until_us + 1)
 
 
+def stored(data: bytes) -> str | bytes:
+    """The serializer's bytes as stored: text when they are UTF-8 (JSON is), so that
+    any SQLite browser shows them, else a blob (pickle). Lossless either way:
+    reading encodes text back to the same bytes."""
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        return data
+
+
 class RowCodec:
     """Turns structures into rows and back, with the store's serializer."""
 
@@ -55,6 +65,11 @@ class RowCodec:
 
     def __init__(self, serializer: Serializer) -> None:
         self.serializer = serializer
+
+    def _load(self, value: str | bytes) -> Any:
+        return self.serializer.deserialize(
+            value.encode() if isinstance(value, str) else value
+        )
 
     # Tasks
 
@@ -74,7 +89,7 @@ class RowCodec:
         """The row of ``schedule``; raises SerializationError naming what failed."""
         owner = f"schedule {schedule.id!r}"
         row = schedule.marshal()
-        row["trigger"] = self.trigger_bytes(schedule.trigger, row["trigger"], owner)
+        row["trigger"] = self.stored_trigger(schedule.trigger, row["trigger"], owner)
         row["args"] = self._arguments(schedule.args, "args", owner)
         row["kwargs"] = self._arguments(schedule.kwargs, "kwargs", owner)
         row["paused"] = int(schedule.paused)
@@ -88,10 +103,10 @@ class RowCodec:
         row["claimable_at_us"] = claimable_at(schedule.paused, next_fire_us, until_us)
         return row
 
-    def trigger_bytes(self, trigger: object, state: Any, owner: str) -> bytes:
+    def stored_trigger(self, trigger: object, state: Any, owner: str) -> str | bytes:
         """The trigger as stored: its class's import path and its state."""
         try:
-            return self.serializer.serialize(state)
+            return stored(self.serializer.serialize(state))
         except SerializationError as error:
             raise SerializationError(
                 f"the trigger of {owner} ({type(trigger).__name__})",
@@ -102,9 +117,9 @@ class RowCodec:
     def schedule(self, row: Mapping[str, Any]) -> Schedule:
         """The schedule of a row; raises whatever reading it raised."""
         data = dict(row)
-        data["trigger"] = self.serializer.deserialize(row["trigger"])
-        data["args"] = self.serializer.deserialize(row["args"])
-        data["kwargs"] = self.serializer.deserialize(row["kwargs"])
+        data["trigger"] = self._load(row["trigger"])
+        data["args"] = self._load(row["args"])
+        data["kwargs"] = self._load(row["kwargs"])
         data["paused"] = bool(row["paused"])
         data["coalesce"] = row["coalesce_policy"]
         data["metadata"] = json.loads(row["metadata"])
@@ -129,8 +144,8 @@ class RowCodec:
 
     def job(self, row: Mapping[str, Any]) -> Job:
         data = dict(row)
-        data["args"] = self.serializer.deserialize(row["args"])
-        data["kwargs"] = self.serializer.deserialize(row["kwargs"])
+        data["args"] = self._load(row["args"])
+        data["kwargs"] = self._load(row["kwargs"])
         data["metadata"] = json.loads(row["metadata"])
         data["acquired_until"] = None
         job = Job.unmarshal(data)
@@ -170,7 +185,7 @@ class RowCodec:
             if value is None:
                 continue
             try:
-                row[field] = self.serializer.serialize(value)
+                row[field] = stored(self.serializer.serialize(value))
             except SerializationError as error:
                 notes.append(
                     f"[apsnb] the {field.replace('_', ' ')} was not stored: "
@@ -191,7 +206,7 @@ class RowCodec:
         for field in ("return_value", "exception"):
             if row[field] is not None:
                 try:
-                    data[field] = self.serializer.deserialize(row[field])
+                    data[field] = self._load(row[field])
                 except Exception as error:
                     data[field] = None
                     notes.append(
@@ -204,9 +219,9 @@ class RowCodec:
 
     def _arguments(
         self, value: tuple[Any, ...] | dict[str, Any], name: str, owner: str
-    ) -> bytes:
+    ) -> str | bytes:
         try:
-            return self.serializer.serialize(value)
+            return stored(self.serializer.serialize(value))
         except SerializationError:
             pass
         # Find the argument at fault, to name it.

@@ -9,7 +9,8 @@ a change is a new step, so every database goes through the same SQL.
 Times that queries compare are whole microseconds since the epoch (UTC) in ``*_us``
 columns; the exact zoned text (``2026-03-29T04:00:00+03:00[Europe/Helsinki]``) is
 kept beside them where the zone matters. Durations are seconds (REAL). Arguments,
-return values and trigger states are the store serializer's bytes; metadata is JSON.
+return values and trigger states are the store serializer's output, stored as TEXT
+when it is UTF-8 (JSON, the default) and as a BLOB otherwise (pickle); metadata is JSON.
 """
 
 from __future__ import annotations
@@ -120,9 +121,39 @@ _VERSION_1 = (
     f"CREATE INDEX {RESULTS}_expiry ON {RESULTS} (expires_at_us)",
 )
 
+#: The columns holding the serializer's output, by table (key column first).
+_SERIALIZED_COLUMNS = {
+    SCHEDULES: ("id", "trigger", "args", "kwargs"),
+    JOBS: ("id", "args", "kwargs"),
+    RESULTS: ("job_id", "exception", "return_value"),
+}
+
+
+def _serialized_text_version_2(database: Database) -> None:
+    # Version 1 stored JSON as BLOBs, which browsers show as hex or base64. The
+    # columns are declared BLOB (no type affinity), so they hold TEXT as they are:
+    # only the values change. Bytes that are not UTF-8 (pickle) stay BLOBs.
+    for table, (key, *columns) in _SERIALIZED_COLUMNS.items():
+        for column in columns:
+            rows = database.execute(
+                f"SELECT {key}, {column} FROM {table} WHERE typeof({column}) = 'blob'"
+            ).fetchall()
+            for row_key, data in rows:
+                try:
+                    text = data.decode()
+                except UnicodeDecodeError:
+                    continue
+                database.execute(
+                    f"UPDATE {table} SET {column} = ? WHERE {key} = ?", (text, row_key)
+                )
+
+
 #: Every step, oldest first; the last one's version is the one this apsnb writes.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks, schedules, jobs and job results", _create_version_1),
+    Migration(
+        2, "serialized values as TEXT when they are UTF-8", _serialized_text_version_2
+    ),
 )
 
 

@@ -268,7 +268,7 @@ class SQLiteDataStore(DataStore):
         changes = [
             {
                 "id": result.schedule_id,
-                "trigger": self._codec.trigger_bytes(
+                "trigger": self._codec.stored_trigger(
                     result.trigger,
                     dump_trigger(result.trigger),
                     f"schedule {result.schedule_id!r}",
