@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,28 +106,60 @@ def run_json_worker(
 
 
 #: One measurement: its key, the worker's measurement name, its parameters, and the
-#: one implementation that runs it (``None``: every one).
-Run = tuple[str, str, dict[str, Any], str | None]
+#: implementations that run it (``None``: every one).
+Run = tuple[str, str, dict[str, Any], Collection[str] | None]
 
 
 def measure_runs(
-    environments: list[Environment], runs: Iterable[Run], script: Path
+    environments: list[Environment],
+    runs: Iterable[Run],
+    script: Path,
+    repeats: int = 1,
 ) -> dict[str, dict[str, Any]]:
     """Every run, each implementation in turn, so slow drift hits all alike; the
-    results by implementation name, then by run key."""
-    results: dict[str, dict[str, Any]] = {env.peer.name: {} for env in environments}
-    for key, measurement, parameters, only in runs:
-        for environment in environments:
-            name = environment.peer.name
-            if only is not None and name != only:
-                continue
-            if environment.problem:
-                results[name][key] = {"problem": environment.problem}
-                continue
-            progress(f"{name}: {key}")
-            args = ["--worker", name, measurement, json.dumps(parameters)]
-            results[name][key] = run_json_worker(environment, script, args)
-    return results
+    results by implementation name, then by run key.
+
+    With ``repeats`` > 1 the whole series runs that many times and each figure is
+    the median of its runs: a busy machine's slow moments hit one run, not the result.
+    """
+    planned = list(runs)
+    outcomes: dict[str, dict[str, list[dict[str, Any]]]] = {
+        env.peer.name: {} for env in environments
+    }
+    for round_number in range(1, repeats + 1):
+        for key, measurement, parameters, only in planned:
+            for environment in environments:
+                name = environment.peer.name
+                if only is not None and name not in only:
+                    continue
+                if environment.problem:
+                    outcome = {"problem": environment.problem}
+                else:
+                    round_label = f" ({round_number}/{repeats})" if repeats > 1 else ""
+                    progress(f"{name}: {key}{round_label}")
+                    args = ["--worker", name, measurement, json.dumps(parameters)]
+                    outcome = run_json_worker(environment, script, args)
+                outcomes[name].setdefault(key, []).append(outcome)
+    return {
+        name: {key: _median_outcome(runs) for key, runs in by_key.items()}
+        for name, by_key in outcomes.items()
+    }
+
+
+def _median_outcome(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    """One outcome of several runs: each number's median, or the first problem."""
+    for outcome in outcomes:
+        if "problem" in outcome:
+            return outcome
+    combined = dict(outcomes[0])
+    for field, first in outcomes[0].items():
+        if isinstance(first, int | float) and not isinstance(first, bool):
+            combined[field] = statistics.median(outcome[field] for outcome in outcomes)
+    return combined
+
+
+#: What a reference is called when its runs report no single version.
+REFERENCE_NAMES = {"apscheduler3": "APScheduler 3", "apscheduler4": "APScheduler 4"}
 
 
 def reference_label(results: dict[str, dict[str, Any]], reference: str) -> str:
@@ -134,7 +167,9 @@ def reference_label(results: dict[str, dict[str, Any]], reference: str) -> str:
     versions = {
         outcome.get("version") for outcome in results.get(reference, {}).values()
     } - {None}
-    return f"APS {versions.pop()}" if len(versions) == 1 else "APScheduler 4"
+    if len(versions) == 1:
+        return f"APS {versions.pop()}"
+    return REFERENCE_NAMES.get(reference, reference)
 
 
 def progress(message: str) -> None:

@@ -1,4 +1,4 @@
-"""The scheduler benchmark's tables: both implementations side by side, and targets."""
+"""The scheduler benchmark's tables: every implementation side by side, and targets."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from typing import Any
 
 from _tables import Table, format_rate, format_ratio
 
-#: Results by implementation ("apsnb", "apscheduler4"), then by run key.
+#: Results by implementation ("apsnb", "apscheduler3", …), then by run key.
 Results = dict[str, dict[str, dict[str, Any]]]
 SUBJECT = "apsnb"
-REFERENCE = "apscheduler4"
+APSCHEDULER3 = "apscheduler3"
+APSCHEDULER4 = "apscheduler4"
+#: The peers, in the order of their columns.
+REFERENCES = (APSCHEDULER3, APSCHEDULER4)
 
 #: How each job variant is described in the tables.
 VARIANT_LABELS = {
@@ -20,6 +23,11 @@ VARIANT_LABELS = {
     "threads": "plain function in threads",
 }
 JOBS_FACTOR_TARGET = 5.0
+#: Against APScheduler 3, on its own ground: its jobs/s and due schedules/s times this,
+#: in the variants where both do the same work (plain functions in a thread pool,
+#: coroutines on the loop), and a p99 start latency no worse than its own.
+APSCHEDULER3_RATE_TARGET = 1.2
+APSCHEDULER3_VARIANTS = ("sync", "async")
 #: "No worse than linear": the larger run's rate at least this share of the smaller's
 #: (a little below 1, for the noise of a shared machine).
 LINEAR_SHARE_TARGET = 0.9
@@ -42,14 +50,20 @@ class Plan:
     idle_schedules: int
     idle_seconds: float
 
-    def runs(self) -> list[tuple[str, str, dict[str, Any]]]:
-        """Each run as (key, measurement, parameters); each gets its own process."""
-        runs = [
-            (f"jobs/{variant}/{count}", "jobs", {"count": count, "variant": variant})
+    def runs(self) -> list[tuple[str, str, dict[str, Any], tuple[str, ...] | None]]:
+        """Each run as (key, measurement, parameters, the implementations that run it:
+        ``None`` for all); each gets its own process."""
+        runs: list[tuple[str, str, dict[str, Any], tuple[str, ...] | None]] = [
+            (
+                f"jobs/{variant}/{count}",
+                "jobs",
+                {"count": count, "variant": variant},
+                None if variant in APSCHEDULER3_VARIANTS else NOT_APSCHEDULER3,
+            )
             for variant in self.job_variants
             for count in self.job_counts
         ]
-        runs.append(("due", "due_schedules", {"count": self.due_schedules}))
+        runs.append(("due", "due_schedules", {"count": self.due_schedules}, None))
         runs += [
             (
                 f"latency/{variant}",
@@ -59,6 +73,7 @@ class Plan:
                     "seconds": self.latency_seconds,
                     "variant": variant,
                 },
+                None,
             )
             for variant in self.latency_variants
         ]
@@ -67,9 +82,15 @@ class Plan:
                 "idle",
                 "idle_cpu",
                 {"schedules": self.idle_schedules, "seconds": self.idle_seconds},
+                None,
             )
         )
         return runs
+
+
+#: APScheduler 3 runs a plain function in a thread pool by default, with no limit
+#: per function: the "threads" variant would measure its "sync" run again.
+NOT_APSCHEDULER3 = (SUBJECT, APSCHEDULER4)
 
 
 def value(results: Results, name: str, key: str, field: str) -> float | None:
@@ -95,13 +116,18 @@ class Row:
     shown: Callable[[float], str]
     higher_is_better: bool | None  # None: no advantage column
 
-    def cells(self, results: Results) -> list[str]:
-        own, peer = self.figure(results, SUBJECT), self.figure(results, REFERENCE)
-        cells = [self.label, _shown(own, self.shown), _shown(peer, self.shown)]
-        if self.higher_is_better is None or not own or not peer:
-            return [*cells, "–"]
-        advantage = own / peer if self.higher_is_better else peer / own
-        return [*cells, format_ratio(advantage)]
+    def cells(self, results: Results, references: list[str]) -> list[str]:
+        own = self.figure(results, SUBJECT)
+        cells = [self.label, _shown(own, self.shown)]
+        for reference in references:
+            peer = self.figure(results, reference)
+            cells.append(_shown(peer, self.shown))
+            if self.higher_is_better is None or not own or not peer:
+                cells.append("–")
+            else:
+                advantage = own / peer if self.higher_is_better else peer / own
+                cells.append(format_ratio(advantage))
+        return cells
 
 
 def comparison_rows(plan: Plan) -> list[Row]:
@@ -140,6 +166,14 @@ def comparison_rows(plan: Plan) -> list[Row]:
         )
     rows.append(
         Row(
+            f"due schedules/s, {plan.due_schedules:,}",
+            lambda results, name: due_rate(results, name, plan),
+            format_rate,
+            True,
+        )
+    )
+    rows.append(
+        Row(
             f"{plan.due_schedules:,} due schedules, until all released (ms)",
             _field("due", "seconds"),
             lambda seconds: f"{seconds * 1000:.1f}",
@@ -167,23 +201,37 @@ def comparison_rows(plan: Plan) -> list[Row]:
     return rows
 
 
-def comparison_table(results: Results, plan: Plan, peer_label: str) -> Table:
-    """apsnb and APScheduler 4.0.0a6 side by side, with apsnb's advantage."""
-    headers = ["measurement", "apsnb", peer_label, "apsnb advantage"]
+def comparison_table(
+    results: Results, plan: Plan, labels: dict[str, str], references: list[str]
+) -> Table:
+    """apsnb and each reference side by side, with apsnb's advantage over each."""
+    headers = ["measurement", "apsnb"]
+    for reference in references:
+        headers += [labels[reference], "advantage"]
     notes = [
-        "Each figure comes from a fresh process per implementation, default memory "
-        "store and local broker; advantage > 1× means apsnb is better "
-        "(faster, lower, smaller).",
+        "Each figure is the median of its runs, each in a fresh process per "
+        "implementation, with the default memory store (and local broker); "
+        "advantage > 1× means apsnb is better (faster, lower, smaller).",
+        "Plain function, defaults: apsnb and APScheduler 3 run it in a thread pool, "
+        "APScheduler 4 on the event loop. Async function: on the loop, all three. "
+        "APScheduler 3 sits out 'plain function in threads', its default already.",
         f"Start latency: {plan.latency_schedules} schedules firing together every "
         f"second for {plan.latency_seconds:g} s; the job function records "
         "time.time() − its job's scheduled fire time.",
         f"Idle CPU: process CPU time over {plan.idle_seconds:g} s with every schedule "
         "a year away.",
     ]
-    table = Table("Scheduler: apsnb and APScheduler 4", headers, notes=notes)
-    table.rows = [row.cells(results) for row in comparison_rows(plan)]
+    names = " and ".join(["apsnb", *(labels[name] for name in references)])
+    table = Table(f"Scheduler: {names}", headers, notes=notes)
+    table.rows = [row.cells(results, references) for row in comparison_rows(plan)]
     table.notes += _problem_notes(results)
     return table
+
+
+def due_rate(results: Results, name: str, plan: Plan) -> float | None:
+    """Due schedules released per second."""
+    seconds = value(results, name, "due", "seconds")
+    return plan.due_schedules / seconds if seconds else None
 
 
 def targets_table(results: Results, plan: Plan) -> Table:
@@ -197,7 +245,7 @@ def targets_table(results: Results, plan: Plan) -> Table:
         for count in (large,):
             key = f"jobs/{variant}/{count}"
             own = value(results, SUBJECT, key, "jobs_per_second")
-            peer = value(results, REFERENCE, key, "jobs_per_second")
+            peer = value(results, APSCHEDULER4, key, "jobs_per_second")
             ratio = own / peer if own and peer else None
             table.rows.append(
                 [
@@ -238,6 +286,7 @@ def targets_table(results: Results, plan: Plan) -> Table:
                     _status(ms, lambda ms, limit=limit: ms < limit),
                 ]
             )
+    table.rows += apscheduler3_target_rows(results, plan)
     idle = value(results, SUBJECT, "idle", "percent_of_core")
     table.rows.append(
         [
@@ -247,6 +296,56 @@ def targets_table(results: Results, plan: Plan) -> Table:
         ]
     )
     return table
+
+
+def apscheduler3_target_rows(results: Results, plan: Plan) -> list[list[str]]:
+    """apsnb against APScheduler 3, where both do the same work."""
+    factor = APSCHEDULER3_RATE_TARGET
+    rows = []
+    for variant in APSCHEDULER3_VARIANTS:
+        for count in plan.job_counts:
+            key = f"jobs/{variant}/{count}"
+            ratio = _ratio(
+                value(results, SUBJECT, key, "jobs_per_second"),
+                value(results, APSCHEDULER3, key, "jobs_per_second"),
+            )
+            rows.append(
+                [
+                    f"jobs/s ≥ {factor:g}× APS 3, {count:,} jobs, "
+                    f"{VARIANT_LABELS[variant]}",
+                    _shown(ratio, format_ratio),
+                    _status(ratio, lambda r: r >= factor),
+                ]
+            )
+    ratio = _ratio(
+        due_rate(results, SUBJECT, plan), due_rate(results, APSCHEDULER3, plan)
+    )
+    rows.append(
+        [
+            f"due schedules/s ≥ {factor:g}× APS 3, {plan.due_schedules:,} schedules",
+            _shown(ratio, format_ratio),
+            _status(ratio, lambda r: r >= factor),
+        ]
+    )
+    for variant in plan.latency_variants:
+        key = f"latency/{variant}"
+        own = value(results, SUBJECT, key, "p99_ms")
+        peer = value(results, APSCHEDULER3, key, "p99_ms")
+        rows.append(
+            [
+                f"start latency p99 ≤ APS 3's, {VARIANT_LABELS[variant]}",
+                "–" if own is None or peer is None else f"{own:.2f} vs {peer:.2f} ms",
+                _status(
+                    None if own is None or peer is None else peer - own,
+                    lambda margin: margin >= 0,
+                ),
+            ]
+        )
+    return rows
+
+
+def _ratio(own: float | None, peer: float | None) -> float | None:
+    return own / peer if own and peer else None
 
 
 def _field(key: str, field: str) -> Callable[[Results, str], float | None]:

@@ -5,6 +5,7 @@ context manager, ``start_in_background``, ``add_job``, ``add_schedule``, ``subsc
 ``IntervalTrigger``, ``current_job``, ``JobReleased``), so one function per measurement
 serves both; :class:`Library` holds the few names imported from the package under test.
 Every measurement starts a fresh scheduler with the default memory store and broker.
+APScheduler 3's API differs; its measurements are in ``_scheduler_runs_apscheduler3``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ from datetime import UTC, datetime, timedelta
 from importlib import import_module
 from typing import Any
 
+#: The package each implementation is imported as, in its own environment.
+PACKAGES = {
+    "apsnb": "apsnb",
+    "apscheduler3": "apscheduler",
+    "apscheduler4": "apscheduler",
+}
 #: A measurement that takes longer is reported as a failure, not waited for.
 RUN_TIME_LIMIT_SECONDS = 300.0
 #: Schedules start this long after they are added, so setting up is not measured.
@@ -130,7 +137,7 @@ async def measure_jobs(library: Library, count: int, variant: str) -> dict[str, 
             await scheduler.add_job(func)
             await warm_up.wait()
         gc.collect()
-        rss_before = _max_rss_kib()
+        rss_before = max_rss_kib()
         countdown = Countdown(count)
         with scheduler.subscribe(countdown, {library.JobReleased}):
             started = time.perf_counter()
@@ -138,7 +145,7 @@ async def measure_jobs(library: Library, count: int, variant: str) -> dict[str, 
                 await scheduler.add_job(func)
             added = time.perf_counter()
             finished = await countdown.wait()
-        peak_growth_kib = _max_rss_kib() - rss_before
+        peak_growth_kib = max_rss_kib() - rss_before
     return {
         "jobs_per_second": count / (finished - started),
         "seconds": finished - started,
@@ -192,7 +199,7 @@ async def measure_latency(
     return {
         "jobs": len(latencies_ms),
         "p50_ms": statistics.median(latencies_ms),
-        "p99_ms": _percentile(latencies_ms, 0.99),
+        "p99_ms": percentile(latencies_ms, 0.99),
         "max_ms": latencies_ms[-1],
     }
 
@@ -228,15 +235,20 @@ MEASUREMENTS: dict[str, Callable[..., Any]] = {
 }
 
 
-def run(package: str, kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    """Run one measurement in this process; failures are returned, not raised."""
-    measurement = MEASUREMENTS[kind]
+def run(peer: str, kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Run one measurement of ``peer`` in this process; failures are returned, not
+    raised. APScheduler 3's API differs: its measurements have a module of their own."""
     try:
-        library = Library.load(package)
-        result = asyncio.run(measurement(library, **parameters))
+        if peer == "apscheduler3":
+            from _scheduler_runs_apscheduler3 import MEASUREMENTS as APSCHEDULER3
+
+            result = asyncio.run(APSCHEDULER3[kind](**parameters))
+        else:
+            library = Library.load(PACKAGES[peer])
+            result = asyncio.run(MEASUREMENTS[kind](library, **parameters))
     except Exception as error:  # one implementation's failure must not hide the other's
         return {"problem": f"{type(error).__name__}: {error}"}
-    return {"version": _version(package), **result}
+    return {"version": _version(PACKAGES[peer]), **result}
 
 
 def _version(package: str) -> str | None:
@@ -249,12 +261,12 @@ def _version(package: str) -> str | None:
         return None
 
 
-def _max_rss_kib() -> int:
+def max_rss_kib() -> int:
     """The process's peak resident memory so far (KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _percentile(ordered: list[float], fraction: float) -> float:
+def percentile(ordered: list[float], fraction: float) -> float:
     """The nearest-rank percentile of sorted values."""
     rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered)) - 1))
     return ordered[rank]

@@ -1,14 +1,17 @@
-"""Benchmark apsnb's AsyncScheduler against APScheduler 4.0.0a6's, both on their
-memory store: job throughput, due schedules, start latency, idle CPU and memory.
+"""Benchmark apsnb's AsyncScheduler against APScheduler 3's AsyncIOScheduler and
+APScheduler 4.0.0a6's AsyncScheduler, all on their memory store: job throughput, due
+schedules, start latency, idle CPU and memory.
 
-    .venv/bin/python benchmarks/scheduler.py                # full run, ~4 minutes
+    .venv/bin/python benchmarks/scheduler.py                # full run, ~10 minutes
     .venv/bin/python benchmarks/scheduler.py --quick        # smoke run, small sizes
     .venv/bin/python benchmarks/scheduler.py --markdown     # tables for the README
     .venv/bin/python benchmarks/scheduler.py --no-peers     # apsnb only, no install
+    .venv/bin/python benchmarks/scheduler.py --repeats 5    # medians of 5 runs
 
-APScheduler 4.0.0a6 is installed on first use into ``.bench/apscheduler4``, as for the
-trigger benchmark; every measurement runs in a fresh child interpreter per
-implementation (``--worker <peer> <measurement> <parameters as JSON>``).
+APScheduler 3 and 4.0.0a6 are installed on first use into ``.bench/apscheduler3`` and
+``.bench/apscheduler4``, as for the trigger benchmark; every measurement runs in a
+fresh child interpreter per implementation
+(``--worker <peer> <measurement> <parameters as JSON>``), the implementations in turn.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 from _environments import measure_runs, prepare, reference_label
 from _peers import PEERS_BY_NAME
 from _scheduler_report import (
-    REFERENCE,
+    REFERENCES,
     SUBJECT,
     Plan,
     comparison_table,
@@ -31,8 +34,6 @@ from _scheduler_report import (
 from _scheduler_runs import MEASUREMENTS, run
 
 SCRIPT = Path(__file__).resolve()
-#: The package each implementation is imported as, in its own environment.
-PACKAGES = {SUBJECT: "apsnb", REFERENCE: "apscheduler"}
 
 FULL_PLAN = Plan(
     job_counts=(2_000, 10_000),
@@ -72,6 +73,12 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         help="how long to measure idle CPU (default: 60, or 5 with --quick)",
     )
     parser.add_argument(
+        "--repeats",
+        type=int,
+        help="runs of each measurement, reported as medians (default: 3, or 1 with "
+        "--quick); the idle measurement runs once",
+    )
+    parser.add_argument(
         "--worker",
         nargs=3,
         metavar=("PEER", "MEASUREMENT", "JSON"),
@@ -94,21 +101,22 @@ def main(argv: list[str]) -> int:
     if arguments.worker:
         name, measurement, parameters = arguments.worker
         assert measurement in MEASUREMENTS, measurement
-        json.dump(run(PACKAGES[name], measurement, json.loads(parameters)), sys.stdout)
+        json.dump(run(name, measurement, json.loads(parameters)), sys.stdout)
         return 0
     plan = plan_for(arguments)
-    names = [SUBJECT] if arguments.no_peers else [SUBJECT, REFERENCE]
-    environments = [prepare(PEERS_BY_NAME[name]) for name in names]
+    references = [] if arguments.no_peers else list(REFERENCES)
+    environments = [prepare(PEERS_BY_NAME[name]) for name in [SUBJECT, *references]]
+    repeats = arguments.repeats or (1 if arguments.quick else 3)
+    runs = plan.runs()
+    idle = [planned for planned in runs if planned[1] == "idle_cpu"]
     results = measure_runs(
-        environments,
-        (
-            (key, measurement, parameters, None)
-            for key, measurement, parameters in plan.runs()
-        ),
-        SCRIPT,
+        environments, [r for r in runs if r not in idle], SCRIPT, repeats
     )
+    for name, outcomes in measure_runs(environments, idle, SCRIPT).items():
+        results[name].update(outcomes)
+    labels = {name: reference_label(results, name) for name in references}
     tables = [
-        comparison_table(results, plan, reference_label(results, REFERENCE)),
+        comparison_table(results, plan, labels, references),
         targets_table(results, plan),
     ]
     print("\n\n".join(table.render(arguments.markdown) for table in tables))

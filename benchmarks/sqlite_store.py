@@ -115,7 +115,7 @@ def main(argv: list[str]) -> int:
     results = measure_runs(
         environments,
         (
-            (key, measurement, parameters, SUBJECT if subject_only else None)
+            (key, measurement, parameters, (SUBJECT,) if subject_only else None)
             for key, measurement, parameters, subject_only in plan.runs()
         ),
         SCRIPT,

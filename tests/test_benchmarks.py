@@ -30,6 +30,7 @@ def test_scheduler_benchmark_quick_run_reports_every_measurement() -> None:
         "jobs/s, 1,000 jobs, async function",
         "jobs/s at 1,000 ÷ at 200",
         "peak memory growth, 1,000 jobs",
+        "due schedules/s, 200",
         "200 due schedules, until all released (ms)",
         "start latency p50 (ms), async function",
         "start latency p99 (ms), plain function, defaults",
