@@ -24,6 +24,7 @@ from ._exceptions import DataStoreError as DataStoreError
 from ._exceptions import DataStoreFull as DataStoreFull
 from ._exceptions import DataStoreReadOnly as DataStoreReadOnly
 from ._exceptions import DataStoreSchemaError as DataStoreSchemaError
+from ._exceptions import DataStoreUnavailable as DataStoreUnavailable
 from ._exceptions import DeserializationError as DeserializationError
 from ._exceptions import IncompatibleDataStore as IncompatibleDataStore
 from ._exceptions import InvalidCronField as InvalidCronField
@@ -146,6 +147,7 @@ __all__ = (
     "DataStoreFull",
     "DataStoreReadOnly",
     "DataStoreSchemaError",
+    "DataStoreUnavailable",
     "DeserializationError",
     "Event",
     "IncompatibleDataStore",

@@ -321,6 +321,20 @@ class DataStoreBusy(DataStoreError):
         )
 
 
+class DataStoreUnavailable(DataStoreError):
+    """Raised when a database server stayed unreachable through every retry."""
+
+    def __init__(self, location: str, attempts: int, seconds: float, last: str) -> None:
+        self.attempts = attempts
+        super().__init__(
+            location,
+            f"the server could not be reached, or kept failing temporarily, through "
+            f"{attempts} attempts over {seconds:.1f} s (last: {last})",
+            "check that the server runs and that this host reaches it; the "
+            "scheduler tries again by itself, or raise the store's retry settings",
+        )
+
+
 class IncompatibleDataStore(DataStoreError):
     """Raised when a database was written by a newer apsnb than this one."""
 

@@ -34,6 +34,8 @@ def as_async_broker(broker: EventBroker | AsyncEventBroker) -> AsyncEventBroker:
     if type(broker) is LocalEventBroker:
         return AsyncLocalEventBroker._sharing(broker._core)
     if isinstance(broker, EventBroker):
+        if not getattr(broker, "blocking", True):
+            return _SyncBrokerInline(broker)
         return _SyncBrokerInThreads(broker)
     raise TypeError(
         f"{broker!r} is not an event broker; pass an EventBroker or AsyncEventBroker "
@@ -56,6 +58,8 @@ def as_sync_broker(broker: AsyncEventBroker | EventBroker) -> EventBroker:
         return broker
     if type(broker) is AsyncLocalEventBroker:
         return LocalEventBroker._sharing(broker._core)
+    if isinstance(broker, _SyncBrokerInThreads | _SyncBrokerInline):
+        return broker._broker  # a synchronous broker, thread safe
     if isinstance(broker, AsyncEventBroker):
         return _AsyncBrokerFromThreads(broker)
     raise TypeError(
@@ -96,6 +100,19 @@ class _SyncBrokerInThreads(AsyncEventBroker):
     ) -> Subscription:
         # Called here, on the loop's thread, so the broker sees the loop to deliver on.
         return self._broker.subscribe(callback, event_types, one_shot=one_shot)
+
+
+class _SyncBrokerInline(_SyncBrokerInThreads):
+    """A synchronous broker whose publish() never blocks (it queues), seen from async
+    code: publishing is a plain call, only starting and stopping run in a thread."""
+
+    __slots__ = ()
+
+    async def publish(self, event: Event) -> None:
+        self._broker.publish(event)
+
+    async def publish_local(self, event: Event) -> None:
+        self._broker.publish_local(event)
 
 
 class _AsyncBrokerFromThreads(EventBroker):

@@ -1,0 +1,193 @@
+"""The SQL of the PostgreSQL store's jobs and job results, run inside its transactions.
+
+Waiting jobs are taken with ``FOR UPDATE SKIP LOCKED``: schedulers claiming at the
+same time each get different jobs and never wait for one another. A task's
+``max_running_jobs`` must hold across them all, so a claim first locks the rows of the
+limited tasks it takes jobs of, then counts their running jobs: two schedulers never
+count the same free places.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+import psycopg
+
+from ._postgresql_connection import Cursor
+from ._postgresql_schedules import insert_sql, running_jobs
+from ._postgresql_schema import Tables
+from ._sqlite_rows import Row
+from ._sqlite_schedules import UNREADABLE
+
+
+def add_job_rows(cur: Cursor, t: Tables, rows: list[Row]) -> None:
+    if not rows:
+        return
+    try:
+        cur.executemany(insert_sql(t.jobs, rows[0]), rows)
+    except psycopg.errors.UniqueViolation:
+        raise ValueError(
+            f"a job with the id {', '.join(row['id'] for row in rows)} exists already"
+        ) from None
+
+
+def job_rows(cur: Cursor, t: Tables, ids: Iterable[UUID] | None) -> list[Row]:
+    """The rows of the jobs with these ids (default: all), oldest first."""
+    if ids is None:
+        return cur.execute(f"SELECT * FROM {t.jobs} ORDER BY position").fetchall()
+    return cur.execute(
+        f"SELECT * FROM {t.jobs} WHERE id = ANY(%s::uuid[]) ORDER BY position",
+        ([str(id) for id in ids],),
+    ).fetchall()
+
+
+def waiting_past_deadline(cur: Cursor, t: Tables, now_us: int) -> list[Row]:
+    return cur.execute(
+        f"SELECT * FROM {t.jobs} WHERE acquired_by IS NULL AND start_deadline_us < %s "
+        f"ORDER BY position FOR UPDATE SKIP LOCKED",
+        (now_us,),
+    ).fetchall()
+
+
+def claimable_job_rows(cur: Cursor, t: Tables, limit: int | None) -> list[Row]:
+    """Lock and return the oldest waiting jobs, up to ``limit``, that may run now."""
+    if limit is not None and limit <= 0:
+        return []
+    limits = {
+        row["id"]: row["max_running_jobs"]
+        for row in cur.execute(
+            f"SELECT id, max_running_jobs FROM {t.tasks} "
+            f"WHERE max_running_jobs IS NOT NULL"
+        ).fetchall()
+    }
+    candidates = cur.execute(
+        f"SELECT * FROM {t.jobs} WHERE acquired_by IS NULL "
+        f"AND task_id <> ALL(%s::text[]) ORDER BY position LIMIT %s "
+        f"FOR UPDATE SKIP LOCKED",
+        (list(limits), limit),
+    ).fetchall()
+    if limits:
+        candidates += _limited_job_rows(cur, t, limits, limit)
+        candidates.sort(key=lambda row: row["position"])
+    return candidates if limit is None else candidates[:limit]
+
+
+def _limited_job_rows(
+    cur: Cursor, t: Tables, limits: dict[str, int], limit: int | None
+) -> list[Row]:
+    """The oldest waiting jobs of tasks with a limit, as many as each has room for."""
+    waiting = [
+        row["id"]
+        for row in cur.execute(
+            # In id order: two claims lock the same tasks in the same order.
+            f"SELECT id FROM {t.tasks} AS task WHERE id = ANY(%s::text[]) AND EXISTS "
+            f"(SELECT 1 FROM {t.jobs} WHERE acquired_by IS NULL AND task_id = task.id) "
+            f"ORDER BY id FOR UPDATE OF task",
+            (list(limits),),
+        ).fetchall()
+    ]
+    if not waiting:
+        return []
+    # Counted after the locks, in a new snapshot: it sees every committed claim.
+    running = running_jobs(cur, t)
+    rows: list[Row] = []
+    for task_id in waiting:
+        room = max(limits[task_id] - running.get(task_id, 0), 0)
+        if limit is not None:
+            room = min(room, limit)
+        if room:
+            rows += cur.execute(
+                f"SELECT * FROM {t.jobs} WHERE acquired_by IS NULL AND task_id = %s "
+                f"ORDER BY position LIMIT %s FOR UPDATE SKIP LOCKED",
+                (task_id, room),
+            ).fetchall()
+    return rows
+
+
+def claim_jobs(
+    cur: Cursor, t: Tables, rows: list[Row], holder: str, until_us: int
+) -> None:
+    if rows:
+        cur.execute(
+            f"UPDATE {t.jobs} SET acquired_by = %s, acquired_until_us = %s "
+            f"WHERE position = ANY(%s::bigint[])",
+            (holder, until_us, [row["position"] for row in rows]),
+        )
+
+
+def held_job_rows(cur: Cursor, t: Tables, scheduler_id: str) -> list[Row]:
+    return cur.execute(
+        f"SELECT * FROM {t.jobs} WHERE acquired_by = %s ORDER BY position FOR UPDATE",
+        (scheduler_id,),
+    ).fetchall()
+
+
+def expired_claim_rows(cur: Cursor, t: Tables, now_us: int) -> list[Row]:
+    return cur.execute(
+        f"SELECT * FROM {t.jobs} WHERE acquired_until_us < %s ORDER BY position "
+        f"FOR UPDATE SKIP LOCKED",
+        (now_us,),
+    ).fetchall()
+
+
+def release_unreadable(cur: Cursor, t: Tables, rows: list[Row]) -> None:
+    """Put jobs set aside as unreadable back in the queue, to be tried again."""
+    if rows:
+        cur.execute(
+            f"UPDATE {t.jobs} SET acquired_by = NULL, acquired_until_us = NULL "
+            f"WHERE position = ANY(%s::bigint[]) AND acquired_by = %s",
+            ([row["position"] for row in rows], UNREADABLE),
+        )
+
+
+def extend_job_claims(
+    cur: Cursor, t: Tables, scheduler_id: str, ids: set[UUID], until_us: int
+) -> None:
+    if ids:
+        cur.execute(
+            f"UPDATE {t.jobs} SET acquired_until_us = %s "
+            f"WHERE acquired_by = %s AND id = ANY(%s::uuid[])",
+            (until_us, scheduler_id, [str(id) for id in ids]),
+        )
+
+
+def finish_jobs(
+    cur: Cursor, t: Tables, finished: list[tuple[str, Row | None]]
+) -> dict[str, str]:
+    """Delete jobs and keep their results (where given).
+
+    Returns the task id of each job deleted; a job that is gone already (released
+    before: the first release wins) is left out, and so is its result.
+    """
+    if not finished:
+        return {}
+    deleted = {
+        row["id"]: row["task_id"]
+        for row in cur.execute(
+            f"DELETE FROM {t.jobs} WHERE id = ANY(%s::uuid[]) RETURNING id, task_id",
+            ([job_id for job_id, _ in finished],),
+        ).fetchall()
+    }
+    results = [row for job_id, row in finished if row is not None and job_id in deleted]
+    if results:
+        updates = ", ".join(
+            f"{name} = EXCLUDED.{name}" for name in results[0] if name != "job_id"
+        )
+        cur.executemany(
+            insert_sql(
+                t.results, results[0], f"ON CONFLICT (job_id) DO UPDATE SET {updates}"
+            ),
+            results,
+        )
+    return deleted
+
+
+def pop_result_row(cur: Cursor, t: Tables, job_id: UUID) -> Row | None:
+    return cur.execute(
+        f"DELETE FROM {t.results} WHERE job_id = %s RETURNING *", (str(job_id),)
+    ).fetchone()
+
+
+def drop_expired_results(cur: Cursor, t: Tables, now_us: int) -> None:
+    cur.execute(f"DELETE FROM {t.results} WHERE expires_at_us <= %s", (now_us,))

@@ -1,0 +1,242 @@
+"""The SQL of the PostgreSQL store's tasks and schedules, run inside its transactions.
+
+Each function takes the cursor of a transaction the store opened and the store's
+``Tables``, reads and writes rows, and returns what it did; the store turns that into
+results and events once the transaction commits (a transaction may run twice, after
+a temporary failure). Lists of ids go in as one array parameter (``= ANY(%s)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import psycopg
+
+from .._enums import ConflictPolicy
+from .._exceptions import ConflictingIdError
+from ._postgresql_connection import Cursor
+from ._postgresql_schema import Tables
+from ._sqlite_rows import Row, claimable_at
+from ._sqlite_schedules import UNREADABLE
+
+# Tasks
+
+
+def insert_sql(table: str, row: Row, suffix: str = "") -> str:
+    columns = ", ".join(row)
+    values = ", ".join(f"%({name})s" for name in row)
+    return f"INSERT INTO {table} ({columns}) VALUES ({values}) {suffix}"
+
+
+def put_task(cur: Cursor, t: Tables, row: Row) -> bool:
+    """Add or replace a task; return whether one with its id existed."""
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in row if name != "id")
+    # xmax is 0 on a freshly inserted row, the updating transaction's id otherwise.
+    cur.execute(
+        insert_sql(
+            t.tasks,
+            row,
+            f"ON CONFLICT (id) DO UPDATE SET {updates} RETURNING xmax <> 0 AS replaced",
+        ),
+        row,
+    )
+    found = cur.fetchone()
+    return bool(found and found["replaced"])
+
+
+def task_rows(cur: Cursor, t: Tables, task_id: str | None = None) -> list[Row]:
+    if task_id is None:
+        return cur.execute(f"SELECT * FROM {t.tasks} ORDER BY id").fetchall()
+    return cur.execute(f"SELECT * FROM {t.tasks} WHERE id = %s", (task_id,)).fetchall()
+
+
+def running_jobs(cur: Cursor, t: Tables, task_id: str | None = None) -> dict[str, int]:
+    """How many claimed jobs each task has (one task's, if given), from the claims."""
+    sql = (
+        f"SELECT task_id, count(*) AS running FROM {t.jobs} "
+        f"WHERE acquired_by IS NOT NULL AND acquired_by <> %s"
+    )
+    params: tuple[Any, ...] = (UNREADABLE,)
+    if task_id is not None:
+        sql += " AND task_id = %s"
+        params += (task_id,)
+    rows = cur.execute(sql + " GROUP BY task_id", params).fetchall()
+    return {row["task_id"]: row["running"] for row in rows}
+
+
+# Schedules
+
+
+def schedule_row(row: Row) -> Row:
+    """A codec row as the table takes it (``paused`` is a boolean here)."""
+    return {**row, "paused": bool(row["paused"])}
+
+
+def schedule_rows(cur: Cursor, t: Tables, ids: set[str] | None) -> list[Row]:
+    """The rows with these ids (default: all), sorted by id."""
+    if ids is None:
+        return cur.execute(f"SELECT * FROM {t.schedules} ORDER BY id").fetchall()
+    return cur.execute(
+        f"SELECT * FROM {t.schedules} WHERE id = ANY(%s::text[]) ORDER BY id",
+        (list(ids),),
+    ).fetchall()
+
+
+def put_schedule(
+    cur: Cursor, t: Tables, row: Row, conflict_policy: ConflictPolicy
+) -> bool | None:
+    """Add a schedule's row; return whether it replaced one (``None``: kept the old)."""
+    row = schedule_row(row)
+    if conflict_policy is ConflictPolicy.do_nothing:
+        cur.execute(
+            insert_sql(t.schedules, row, "ON CONFLICT (id) DO NOTHING RETURNING id"),
+            row,
+        )
+        return False if cur.fetchone() else None
+    if conflict_policy is ConflictPolicy.exception:
+        try:
+            cur.execute(insert_sql(t.schedules, row), row)
+        except psycopg.errors.UniqueViolation:
+            raise ConflictingIdError(row["id"]) from None
+        return False
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in row if name != "id")
+    cur.execute(
+        insert_sql(
+            t.schedules,
+            row,
+            f"ON CONFLICT (id) DO UPDATE SET {updates} RETURNING xmax <> 0 AS replaced",
+        ),
+        row,
+    )
+    found = cur.fetchone()
+    return bool(found and found["replaced"])
+
+
+def delete_schedules(
+    cur: Cursor, t: Tables, ids: Iterable[str]
+) -> list[tuple[str, str]]:
+    """Delete the schedules with these ids; return the (id, task id) of each."""
+    rows = cur.execute(
+        f"DELETE FROM {t.schedules} WHERE id = ANY(%s::text[]) RETURNING id, task_id",
+        (list(dict.fromkeys(ids)),),
+    ).fetchall()
+    return sorted((row["id"], row["task_id"]) for row in rows)
+
+
+def due_schedule_rows(
+    cur: Cursor, t: Tables, scheduler_id: str, now_us: int, limit: int
+) -> list[Row]:
+    """Lock and return up to ``limit`` schedules ``scheduler_id`` may claim now.
+
+    Rows another transaction has locked (another scheduler claiming them right now)
+    are skipped, not waited for; the scheduler's own due ones may be taken again at
+    once (it restarted).
+    """
+    if limit <= 0:
+        return []
+    free = cur.execute(
+        f"SELECT * FROM {t.schedules} WHERE claimable_at_us <= %s "
+        f"ORDER BY claimable_at_us, id LIMIT %s FOR UPDATE SKIP LOCKED",
+        (now_us, limit),
+    ).fetchall()
+    held = cur.execute(
+        f"SELECT * FROM {t.schedules} WHERE acquired_by = %s AND NOT paused "
+        f"AND next_fire_time_us <= %s FOR UPDATE SKIP LOCKED",
+        (scheduler_id, now_us),
+    ).fetchall()
+    rows = {row["id"]: row for row in (*free, *held)}.values()
+    return sorted(rows, key=lambda row: (row["next_fire_time_us"], row["id"]))[:limit]
+
+
+def claim_schedules(
+    cur: Cursor, t: Tables, rows: list[Row], holder: str, until_us: int
+) -> None:
+    if rows:
+        cur.execute(
+            f"UPDATE {t.schedules} SET acquired_by = %s, acquired_until_us = %s, "
+            f"claimable_at_us = greatest(next_fire_time_us, %s) "
+            f"WHERE id = ANY(%s::text[])",
+            (holder, until_us, until_us + 1, [row["id"] for row in rows]),
+        )
+
+
+def release_schedules(
+    cur: Cursor, t: Tables, scheduler_id: str, changes: list[Row]
+) -> list[str | None]:
+    """Store processed schedules' progress and drop their claims.
+
+    Each change holds the new ``trigger``, ``last_fire_time``, ``next_fire_time`` and
+    ``next_fire_time_us`` (``None``: finished, and deleted). Returns each one's task
+    id, or ``None`` where ``scheduler_id`` does not hold the schedule (removed,
+    replaced or taken over) and nothing was done.
+    """
+    if not changes:
+        return []
+    held = {
+        row["id"]: row
+        for row in cur.execute(
+            f"SELECT id, task_id, paused FROM {t.schedules} "
+            f"WHERE id = ANY(%s::text[]) AND acquired_by = %s ORDER BY id FOR UPDATE",
+            ([change["id"] for change in changes], scheduler_id),
+        ).fetchall()
+    }
+    finished = [
+        c["id"] for c in changes if c["id"] in held and c["next_fire_time_us"] is None
+    ]
+    if finished:
+        cur.execute(
+            f"DELETE FROM {t.schedules} WHERE id = ANY(%s::text[])", (finished,)
+        )
+    updates = [
+        {
+            **change,
+            "claimable": claimable_at(
+                held[change["id"]]["paused"], change["next_fire_time_us"], None
+            ),
+        }
+        for change in changes
+        if change["id"] in held and change["next_fire_time_us"] is not None
+    ]
+    if updates:
+        cur.executemany(
+            f"UPDATE {t.schedules} SET trigger = %(trigger)s, "
+            f"last_fire_time = %(last_fire_time)s, next_fire_time = %(next_fire_time)s, "
+            f"next_fire_time_us = %(next_fire_time_us)s, acquired_by = NULL, "
+            f"acquired_until_us = NULL, claimable_at_us = %(claimable)s WHERE id = %(id)s",
+            updates,
+        )
+    return [
+        held[change["id"]]["task_id"] if change["id"] in held else None
+        for change in changes
+    ]
+
+
+def next_claimable_row(cur: Cursor, t: Tables) -> Row | None:
+    """The next fire time text and claim end of the schedule claimable soonest."""
+    return cur.execute(
+        f"SELECT next_fire_time, acquired_until_us FROM {t.schedules} "
+        f"WHERE claimable_at_us IS NOT NULL ORDER BY claimable_at_us, id LIMIT 1"
+    ).fetchone()
+
+
+def extend_schedule_claims(
+    cur: Cursor, t: Tables, scheduler_id: str, ids: set[str], until_us: int
+) -> None:
+    if ids:
+        cur.execute(
+            f"UPDATE {t.schedules} SET acquired_until_us = %s, claimable_at_us = "
+            f"CASE WHEN claimable_at_us IS NULL THEN NULL "
+            f"ELSE greatest(next_fire_time_us, %s) END "
+            f"WHERE acquired_by = %s AND id = ANY(%s::text[])",
+            (until_us, until_us + 1, scheduler_id, list(ids)),
+        )
+
+
+def delete_finished_schedules(cur: Cursor, t: Tables) -> list[tuple[str, str]]:
+    """Delete the schedules without a next fire time; return their (id, task id)."""
+    rows = cur.execute(
+        f"DELETE FROM {t.schedules} WHERE next_fire_time_us IS NULL "
+        f"RETURNING id, task_id"
+    ).fetchall()
+    return sorted((row["id"], row["task_id"]) for row in rows)

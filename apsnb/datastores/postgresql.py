@@ -1,0 +1,454 @@
+"""A data store in a PostgreSQL database: schedulers on many hosts share it.
+
+Needs ``pip install 'apsnb[postgresql]'`` (psycopg 3 and psycopg_pool).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import ClassVar, TypeVar
+from uuid import UUID
+
+from psycopg_pool import ConnectionPool
+
+from .._enums import ConflictPolicy, JobOutcome
+from .._events import (
+    Event,
+    JobAdded,
+    JobRemoved,
+    ScheduleAdded,
+    ScheduleRemoved,
+    ScheduleUpdated,
+    TaskAdded,
+    TaskRemoved,
+    TaskUpdated,
+)
+from .._exceptions import TaskLookupError
+from .._state import dump_trigger, dump_zoned_datetime, load_zoned_datetime
+from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
+from ..abc import DataStore, EventBroker, Serializer
+from ..serializers.json import JSONSerializer
+from . import _postgresql_jobs as jobs_sql
+from . import _postgresql_schedules as schedules_sql
+from ._indexes import instant
+from ._postgresql_claims import ServerClaims
+from ._postgresql_connection import (
+    Cursor,
+    PostgreSQLConnection,
+    PostgreSQLRetrySettings,
+)
+from ._postgresql_schema import Tables
+from ._sqlite_rows import Row, RowCodec, from_microseconds
+
+__all__ = ("PostgreSQLDataStore", "PostgreSQLRetrySettings")
+
+R = TypeVar("R")
+
+logger = logging.getLogger("apsnb.datastores.postgresql")
+
+
+class PostgreSQLDataStore(DataStore):
+    """Keeps tasks, schedules, jobs and job results in a PostgreSQL database.
+
+    The same tables and guarantees as :class:`~apsnb.datastores.sqlite.SQLiteDataStore`,
+    for schedulers on any number of hosts: schedules and jobs are claimed under a
+    lease with ``SELECT … FOR UPDATE SKIP LOCKED``, so no fire time runs twice and a
+    dead scheduler's work is taken over when its lease ends. Temporary failures
+    (connection lost, server restarting, serialization failure, deadlock) are retried
+    on a fresh connection; permanent ones (wrong password, missing database,
+    permission denied) raise at once, saying how to fix them.
+
+    Pair it with :class:`~apsnb.eventbrokers.postgresql.PostgreSQLEventBroker` so a
+    change made by one process wakes the others at once; without it they see it
+    within ``poll_interval``.
+
+    :param url_or_pool: a connection URL (``postgresql://user:password@host:5432/db``;
+        the store keeps a pool of up to ``max_connections``), or a
+        ``psycopg_pool.ConnectionPool`` to take connections from (its connections
+        must be in autocommit mode; the store leaves the pool open when it stops)
+    :param schema: the PostgreSQL schema of apsnb's tables (created if missing), so
+        several installations can share one database; default: the connection's
+        ``search_path`` (``public``)
+    :param serializer: as for the SQLite store: JSON by default
+    :param poll_interval: the longest, in seconds, the scheduler goes without looking
+        at the store
+    :param max_connections: the size of the store's own pool
+    :param retry: how often and how long temporary failures are retried
+    """
+
+    #: Calls wait on the network: the scheduler runs them in a worker thread.
+    blocking: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        url_or_pool: str | ConnectionPool,
+        *,
+        schema: str | None = None,
+        serializer: Serializer | None = None,
+        poll_interval: float = 1.0,
+        max_connections: int = 4,
+        retry: PostgreSQLRetrySettings = PostgreSQLRetrySettings(),  # noqa: B008
+    ) -> None:
+        if not poll_interval > 0:
+            raise ValueError(f"poll_interval={poll_interval!r}: give seconds above 0")
+        if max_connections < 1:
+            raise ValueError(f"max_connections={max_connections!r}: give 1 or more")
+        if schema is not None and (not isinstance(schema, str) or not schema.strip()):
+            raise ValueError(f"schema={schema!r}: give a schema name, or None")
+        self.serializer = serializer if serializer is not None else JSONSerializer()
+        self.poll_interval = poll_interval
+        self.schema = schema
+        self._tables = Tables(schema)
+        self._codec = RowCodec(self.serializer)
+        self._event_broker: EventBroker | None = None
+        self._connection = PostgreSQLConnection(
+            url_or_pool,
+            tables=self._tables,
+            retry=retry,
+            max_connections=max_connections,
+        )
+        self._claims = ServerClaims(
+            self._codec, self._connection.location, self._tables
+        )
+
+    def __repr__(self) -> str:
+        schema = "" if self.schema is None else f", schema={self.schema!r}"
+        return f"{type(self).__name__}({self._connection.location!r}{schema})"
+
+    @property
+    def location(self) -> str:
+        """The database (host, port, name, user; never the password) and schema."""
+        return self._connection.location
+
+    def start(self, event_broker: EventBroker) -> None:
+        self._connection.open()
+        self._event_broker = event_broker
+
+    def stop(self, *, force: bool = False) -> None:
+        self._event_broker = None
+        self._connection.close()
+
+    def _publish(self, events: Iterable[Event]) -> None:
+        broker = self._event_broker
+        if broker is not None:
+            for event in events:
+                broker.publish(event)
+
+    def _run(self, operation: Callable[[Cursor], R]) -> R:
+        return self._connection.transaction(operation)
+
+    # Tasks
+
+    def add_task(self, task: Task) -> None:
+        row = self._codec.task_row(task)
+        replaced = self._run(lambda cur: schedules_sql.put_task(cur, self._tables, row))
+        self._publish([(TaskUpdated if replaced else TaskAdded)(task_id=task.id)])
+
+    def remove_task(self, task_id: str) -> None:
+        def remove(cur: Cursor) -> int:
+            cur.execute(f"DELETE FROM {self._tables.tasks} WHERE id = %s", (task_id,))
+            return cur.rowcount
+
+        if not self._run(remove):
+            raise TaskLookupError(task_id)
+        self._publish([TaskRemoved(task_id=task_id)])
+
+    def get_task(self, task_id: str) -> Task:
+        def read(cur: Cursor) -> tuple[list[Row], dict[str, int]]:
+            rows = schedules_sql.task_rows(cur, self._tables, task_id)
+            return rows, schedules_sql.running_jobs(cur, self._tables, task_id)
+
+        rows, running = self._run(read)
+        if not rows:
+            raise TaskLookupError(task_id)
+        return self._codec.task(rows[0], running.get(task_id, 0))
+
+    def get_tasks(self) -> list[Task]:
+        def read(cur: Cursor) -> tuple[list[Row], dict[str, int]]:
+            return (
+                schedules_sql.task_rows(cur, self._tables),
+                schedules_sql.running_jobs(cur, self._tables),
+            )
+
+        rows, running = self._run(read)
+        return [self._codec.task(row, running.get(row["id"], 0)) for row in rows]
+
+    # Schedules
+
+    def get_schedules(self, ids: set[str] | None = None) -> list[Schedule]:
+        """Return the schedules with the given ids (default: all), sorted by id.
+
+        A row that cannot be read is left out, and reported with
+        ``ScheduleDeserializationFailed`` and a log line.
+        """
+        rows = self._run(
+            lambda cur: schedules_sql.schedule_rows(cur, self._tables, ids)
+        )
+        schedules, events = self._claims.read_schedules(rows)
+        self._publish(events)
+        return schedules
+
+    def add_schedule(self, schedule: Schedule, conflict_policy: ConflictPolicy) -> None:
+        """Add ``schedule``; if its id exists, follow ``conflict_policy``.
+
+        :raises SerializationError: naming what the serializer cannot store
+        :raises ConflictingIdError: with ``ConflictPolicy.exception`` on a conflict
+        """
+        row = self._codec.schedule_row(schedule)  # refuses before writing anything
+        replaced = self._run(
+            lambda cur: schedules_sql.put_schedule(
+                cur, self._tables, row, conflict_policy
+            )
+        )
+        if replaced is None:
+            return
+        event = ScheduleUpdated if replaced else ScheduleAdded
+        self._publish(
+            [
+                event(
+                    schedule_id=schedule.id,
+                    task_id=schedule.task_id,
+                    next_fire_time=schedule.next_fire_time,
+                )
+            ]
+        )
+
+    def remove_schedules(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        removed = self._run(
+            lambda cur: schedules_sql.delete_schedules(cur, self._tables, ids)
+        )
+        self._publish(
+            ScheduleRemoved(schedule_id=id, task_id=task_id, finished=False)
+            for id, task_id in removed
+        )
+
+    def acquire_schedules(
+        self, scheduler_id: str, lease_duration: timedelta, limit: int
+    ) -> list[Schedule]:
+        """Claim up to ``limit`` due, unpaused schedules for ``scheduler_id``.
+
+        An unreadable row is set aside for one lease, as in the SQLite store.
+        """
+        schedules, events = self._run(
+            lambda cur: self._claims.acquire_schedules(
+                cur, scheduler_id, lease_duration, limit
+            )
+        )
+        self._publish(events)
+        return schedules
+
+    def release_schedules(
+        self, scheduler_id: str, results: Sequence[ScheduleResult]
+    ) -> None:
+        changes = [
+            {
+                "id": result.schedule_id,
+                "trigger": self._codec.trigger_bytes(
+                    result.trigger,
+                    dump_trigger(result.trigger),
+                    f"schedule {result.schedule_id!r}",
+                ),
+                "last_fire_time": dump_zoned_datetime(result.last_fire_time),
+                "next_fire_time": dump_zoned_datetime(result.next_fire_time),
+                "next_fire_time_us": (
+                    None
+                    if result.next_fire_time is None
+                    else instant(result.next_fire_time)
+                ),
+            }
+            for result in results
+        ]
+        job_rows = [
+            [self._codec.job_row(job) for job in result.jobs] for result in results
+        ]
+
+        def release(cur: Cursor) -> list[str | None]:
+            # The fire times' jobs go in with the release, in the same transaction: a
+            # crash between the two would otherwise lose or repeat them.
+            held = schedules_sql.release_schedules(
+                cur, self._tables, scheduler_id, changes
+            )
+            jobs_sql.add_job_rows(
+                cur,
+                self._tables,
+                [
+                    row
+                    for task_id, rows in zip(held, job_rows, strict=True)
+                    if task_id is not None
+                    for row in rows
+                ],
+            )
+            return held
+
+        events: list[Event] = []
+        for result, task_id in zip(results, self._run(release), strict=True):
+            if task_id is None:
+                continue  # not held by scheduler_id: ignored
+            events.extend(
+                JobAdded(
+                    job_id=job.id, task_id=job.task_id, schedule_id=job.schedule_id
+                )
+                for job in result.jobs
+            )
+            if result.next_fire_time is None:
+                events.append(
+                    ScheduleRemoved(
+                        schedule_id=result.schedule_id, task_id=task_id, finished=True
+                    )
+                )
+            else:
+                events.append(
+                    ScheduleUpdated(
+                        schedule_id=result.schedule_id,
+                        task_id=task_id,
+                        next_fire_time=result.next_fire_time,
+                    )
+                )
+        self._publish(events)
+
+    def get_next_schedule_run_time(self) -> datetime | None:
+        """Return when the next unpaused schedule can be claimed (its next fire time,
+        or the end of its claim if a scheduler holds it)."""
+        found = self._run(
+            lambda cur: schedules_sql.next_claimable_row(cur, self._tables)
+        )
+        if found is None:
+            return None
+        next_fire_time = load_zoned_datetime(found["next_fire_time"])
+        assert next_fire_time is not None
+        acquired_until = from_microseconds(found["acquired_until_us"])
+        if acquired_until is None or acquired_until <= next_fire_time:
+            return next_fire_time
+        return acquired_until
+
+    def extend_acquired_schedule_leases(
+        self, scheduler_id: str, schedule_ids: set[str], duration: timedelta
+    ) -> None:
+        self._run(
+            lambda cur: schedules_sql.extend_schedule_claims(
+                cur,
+                self._tables,
+                scheduler_id,
+                schedule_ids,
+                instant(utcnow() + duration),
+            )
+        )
+
+    # Jobs
+
+    def add_job(self, job: Job) -> None:
+        """Queue ``job``, unclaimed (the claim fields of ``job`` are ignored).
+
+        :raises SerializationError: naming the argument the serializer cannot store
+        """
+        row = self._codec.job_row(job)
+        self._run(lambda cur: jobs_sql.add_job_rows(cur, self._tables, [row]))
+        self._publish(
+            [JobAdded(job_id=job.id, task_id=job.task_id, schedule_id=job.schedule_id)]
+        )
+
+    def get_jobs(self, ids: Iterable[UUID] | None = None) -> list[Job]:
+        """Return the jobs with the given ids (default: all), oldest first.
+
+        A row that cannot be read is left out, and reported with
+        ``JobDeserializationFailed`` and a log line.
+        """
+        ids = None if ids is None else list(ids)
+        rows = self._run(lambda cur: jobs_sql.job_rows(cur, self._tables, ids))
+        jobs, events = self._claims.read_jobs(rows)
+        self._publish(events)
+        return jobs
+
+    def acquire_jobs(
+        self, scheduler_id: str, lease_duration: timedelta, limit: int | None = None
+    ) -> list[Job]:
+        """Claim up to ``limit`` jobs for ``scheduler_id`` to run, oldest first.
+
+        Jobs past their start deadline and jobs whose claim ran out are released
+        instead (see the contract); each task's ``max_running_jobs`` holds across
+        every scheduler sharing the database.
+        """
+        jobs, events = self._run(
+            lambda cur: self._claims.acquire_jobs(
+                cur, scheduler_id, lease_duration, limit
+            )
+        )
+        self._publish(events)
+        return jobs
+
+    def release_job(self, scheduler_id: str, job: Job, result: JobResult) -> None:
+        """Record ``result`` and remove the job (the first release wins)."""
+        self.release_jobs(scheduler_id, [(job, result)])
+
+    def release_jobs(
+        self, scheduler_id: str, results: Sequence[tuple[Job, JobResult]]
+    ) -> None:
+        """Release several finished jobs in one transaction (see :meth:`release_job`)."""
+        finished: list[tuple[str, Row | None]] = []
+        for job, result in results:
+            row = None
+            if result.expires_at > result.finished_at:
+                row, notes = self._codec.result_row(result)
+                for note in notes:
+                    logger.warning("job %s: %s", job.id, note.removeprefix("[apsnb] "))
+            finished.append((str(job.id), row))
+
+        deleted = self._run(
+            lambda cur: jobs_sql.finish_jobs(cur, self._tables, finished)
+        )
+        self._publish(
+            [
+                JobRemoved(job_id=job.id, task_id=deleted[str(job.id)])
+                for job, _ in results
+                if str(job.id) in deleted
+            ]
+        )
+
+    def get_job_result(self, job_id: UUID) -> JobResult | None:
+        row = self._run(lambda cur: jobs_sql.pop_result_row(cur, self._tables, job_id))
+        if row is None:
+            return None
+        result, notes = self._codec.result(row)
+        for note in notes:
+            logger.warning("job %s: %s", job_id, note.removeprefix("[apsnb] "))
+        return None if result.expires_at <= utcnow() else result
+
+    def extend_acquired_job_leases(
+        self, scheduler_id: str, job_ids: set[UUID], duration: timedelta
+    ) -> None:
+        self._run(
+            lambda cur: jobs_sql.extend_job_claims(
+                cur, self._tables, scheduler_id, job_ids, instant(utcnow() + duration)
+            )
+        )
+
+    def reap_abandoned_jobs(self, scheduler_id: str) -> None:
+        def reap(cur: Cursor) -> list[Event]:
+            now = utcnow()
+            return [
+                event
+                for row in jobs_sql.held_job_rows(cur, self._tables, scheduler_id)
+                for event in self._claims.give_up(
+                    cur, row, JobOutcome.abandoned, now, scheduler_id
+                )
+            ]
+
+        self._publish(self._run(reap))
+
+    def cleanup(self) -> None:
+        def clean(cur: Cursor) -> list[Event]:
+            now = utcnow()
+            jobs_sql.drop_expired_results(cur, self._tables, instant(now))
+            events = self._claims.abandon_expired_claims(cur, now)
+            events += [
+                ScheduleRemoved(schedule_id=id, task_id=task_id, finished=True)
+                for id, task_id in schedules_sql.delete_finished_schedules(
+                    cur, self._tables
+                )
+            ]
+            return events
+
+        self._publish(self._run(clean))
