@@ -15,7 +15,7 @@ from uuid import UUID
 import psycopg
 
 from ._postgresql_connection import Cursor
-from ._postgresql_schedules import insert_sql, running_jobs
+from ._postgresql_schedules import binary, insert_sql, running_jobs
 from ._postgresql_schema import Tables
 from ._sqlite_rows import Row
 from ._sqlite_schedules import UNREADABLE
@@ -24,6 +24,7 @@ from ._sqlite_schedules import UNREADABLE
 def add_job_rows(cur: Cursor, t: Tables, rows: list[Row]) -> None:
     if not rows:
         return
+    rows = [binary(row, "args", "kwargs") for row in rows]
     try:
         cur.executemany(insert_sql(t.jobs, rows[0]), rows)
     except psycopg.errors.UniqueViolation:
@@ -169,7 +170,11 @@ def finish_jobs(
             ([job_id for job_id, _ in finished],),
         ).fetchall()
     }
-    results = [row for job_id, row in finished if row is not None and job_id in deleted]
+    results = [
+        binary(row, "return_value", "exception")
+        for job_id, row in finished
+        if row is not None and job_id in deleted
+    ]
     if results:
         updates = ", ".join(
             f"{name} = EXCLUDED.{name}" for name in results[0] if name != "job_id"

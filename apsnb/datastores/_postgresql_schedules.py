@@ -68,9 +68,25 @@ def running_jobs(cur: Cursor, t: Tables, task_id: str | None = None) -> dict[str
 # Schedules
 
 
+def binary(row: Row, *names: str) -> Row:
+    """A codec row with the serializer's output as bytes, for ``bytea`` columns.
+
+    The codec gives UTF-8 output (JSON) as text, which SQLite shows as it is;
+    PostgreSQL would read such text as bytea escapes.
+    """
+    return {
+        **row,
+        **{
+            name: row[name].encode()
+            for name in names
+            if name in row and isinstance(row[name], str)
+        },
+    }
+
+
 def schedule_row(row: Row) -> Row:
     """A codec row as the table takes it (``paused`` is a boolean here)."""
-    return {**row, "paused": bool(row["paused"])}
+    return {**binary(row, "trigger", "args", "kwargs"), "paused": bool(row["paused"])}
 
 
 def schedule_rows(cur: Cursor, t: Tables, ids: set[str] | None) -> list[Row]:
@@ -81,6 +97,13 @@ def schedule_rows(cur: Cursor, t: Tables, ids: set[str] | None) -> list[Row]:
         f"SELECT * FROM {t.schedules} WHERE id = ANY(%s::text[]) ORDER BY id",
         (list(ids),),
     ).fetchall()
+
+
+def locked_schedule_row(cur: Cursor, t: Tables, schedule_id: str) -> Row | None:
+    """The row of a schedule, locked until the transaction ends (``None``: none)."""
+    return cur.execute(
+        f"SELECT * FROM {t.schedules} WHERE id = %s FOR UPDATE", (schedule_id,)
+    ).fetchone()
 
 
 def put_schedule(
@@ -173,6 +196,7 @@ def release_schedules(
     """
     if not changes:
         return []
+    changes = [binary(change, "trigger") for change in changes]
     held = {
         row["id"]: row
         for row in cur.execute(

@@ -25,10 +25,10 @@ from .._events import (
     TaskRemoved,
     TaskUpdated,
 )
-from .._exceptions import TaskLookupError
+from .._exceptions import ScheduleLookupError, TaskLookupError
 from .._state import dump_trigger, dump_zoned_datetime, load_zoned_datetime
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
-from ..abc import DataStore, EventBroker, Serializer
+from ..abc import DataStore, EventBroker, Serializer, _checked_update
 from ..serializers.json import JSONSerializer
 from . import _postgresql_jobs as jobs_sql
 from . import _postgresql_schedules as schedules_sql
@@ -215,6 +215,47 @@ class PostgreSQLDataStore(DataStore):
             ]
         )
 
+    def update_schedule(
+        self, schedule_id: str, update: Callable[[Schedule], Schedule]
+    ) -> Schedule:
+        """Change a stored schedule in one transaction, with its row locked (see
+        ``DataStore.update_schedule``).
+
+        :raises ScheduleLookupError: if there is no schedule with that id
+        :raises SerializationError: if the new version cannot be stored; the stored
+            schedule is left as it was
+        """
+
+        def change(cur: Cursor) -> Schedule | None:
+            row = schedules_sql.locked_schedule_row(cur, self._tables, schedule_id)
+            if row is None:
+                return None
+            schedule = _checked_update(self._codec.schedule(row), update)
+            if schedule.next_fire_time is None:
+                schedules_sql.delete_schedules(cur, self._tables, [schedule_id])
+            else:
+                new_row = self._codec.schedule_row(schedule)
+                schedules_sql.put_schedule(
+                    cur, self._tables, new_row, ConflictPolicy.replace
+                )
+            return schedule
+
+        schedule = self._run(change)
+        if schedule is None:
+            raise ScheduleLookupError(schedule_id)
+        if schedule.next_fire_time is None:
+            event: Event = ScheduleRemoved(
+                schedule_id=schedule.id, task_id=schedule.task_id, finished=True
+            )
+        else:
+            event = ScheduleUpdated(
+                schedule_id=schedule.id,
+                task_id=schedule.task_id,
+                next_fire_time=schedule.next_fire_time,
+            )
+        self._publish([event])
+        return schedule
+
     def remove_schedules(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         removed = self._run(
@@ -246,7 +287,7 @@ class PostgreSQLDataStore(DataStore):
         changes = [
             {
                 "id": result.schedule_id,
-                "trigger": self._codec.trigger_bytes(
+                "trigger": self._codec.stored_trigger(
                     result.trigger,
                     dump_trigger(result.trigger),
                     f"schedule {result.schedule_id!r}",
