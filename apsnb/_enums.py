@@ -55,10 +55,13 @@ class JobOutcome(Enum):
 class ConflictPolicy(Enum):
     """What ``add_schedule`` does when a schedule with the same id exists.
 
-    ``replace`` it, ``do_nothing`` (keep the existing one), or raise ``exception``
+    ``update`` it in place to what the call says, keeping its id and history (the
+    scheduler's default; a store is never asked for it), ``replace`` it whole,
+    ``do_nothing`` (keep the existing one), or raise ``exception``
     (``ConflictingIdError``).
     """
 
+    update = "update"
     replace = "replace"
     do_nothing = "do_nothing"
     exception = "exception"

@@ -275,7 +275,9 @@ async def test_unpause_without_resume_from_lets_the_misfire_rules_decide(
 async def test_conflict_policies(scheduler: Any) -> None:
     trigger = IntervalTrigger(hours=1, start_time=now() + timedelta(hours=1))
     await scheduler.add_schedule(add, trigger, id="report", args=(1, 1))
-    await scheduler.add_schedule(add, trigger, id="report", args=(2, 2))  # do_nothing
+    await scheduler.add_schedule(
+        add, trigger, id="report", args=(2, 2), conflict_policy="do_nothing"
+    )
     assert (await scheduler.get_schedule("report")).args == (1, 1)
     await scheduler.add_schedule(
         add, trigger, id="report", args=(3, 3), conflict_policy=ConflictPolicy.replace

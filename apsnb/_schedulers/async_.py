@@ -13,13 +13,13 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from datetime import timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import anyio
 
-from .._converters import as_aware_datetime, as_timedelta
+from .._converters import as_timedelta
 from .._enums import CoalescePolicy, ConflictPolicy, JobOutcome, RunState, SchedulerRole
 from .._events import (
     Event,
@@ -27,7 +27,6 @@ from .._events import (
 )
 from .._exceptions import (
     InvalidTriggerArgument,
-    InvalidTriggerArgumentType,
     JobCancelled,
     JobDeadlineMissed,
     JobLookupError,
@@ -35,7 +34,6 @@ from .._exceptions import (
     ScheduleLookupError,
     SchedulerNotRunning,
 )
-from .._state import copy_trigger
 from .._structures import Job, JobResult, Schedule, Task, TaskDefaults
 from ..abc import (
     AsyncDataStore,
@@ -46,6 +44,7 @@ from ..abc import (
     Subscription,
     Trigger,
 )
+from ._editing import ScheduleEditing, _started
 from ._lifecycle import SchedulerLifecycle, default_identity
 from ._tasks import TaskRegistry, as_duration
 from ._unset import UNSET, Unset, is_set
@@ -59,7 +58,7 @@ _RESULT_POLL = 1.0  # seconds between checks for results stored by other process
 _RUN_JOB_RESULT_TTL = timedelta(hours=1)
 
 
-class AsyncScheduler(SchedulerLifecycle, TaskRegistry):
+class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
     """Runs tasks on schedules, in the asyncio event loop that starts it.
 
     In a notebook::
@@ -168,27 +167,29 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry):
         max_jitter: timedelta | float | None = None,
         job_result_expiration_time: timedelta | float = 0,
         metadata: Mapping[str, Any] | None = None,
-        conflict_policy: ConflictPolicy | str = ConflictPolicy.do_nothing,
+        conflict_policy: ConflictPolicy | str = ConflictPolicy.update,
     ) -> str:
         """Schedule a function (or a task, by id) to run at a trigger's fire times.
 
         The trigger is copied: the object you pass is not advanced. Returns the
-        schedule's id. Functions defined in a notebook run in this process; asking for
+        schedule's id.
+
+        Functions defined in a notebook run in this process; asking for
         ``job_executor="processpool"`` with one fails here, with what to do instead.
+
+        When a schedule with this ``id`` exists (a notebook cell run again), the
+        default ``conflict_policy="update"`` makes it what this call says (task,
+        trigger, arguments, settings), keeping its id and last fire time. It keeps
+        its progress too when the new trigger fires at the same times from now on
+        (the same cron expression, say); otherwise it starts over on the new
+        trigger. ``"do_nothing"`` keeps the stored schedule as it is, ``"replace"``
+        replaces it whole, and ``"exception"`` raises ``ConflictingIdError``.
         """
-        if not isinstance(trigger, Trigger):
-            raise InvalidTriggerArgumentType("trigger", trigger, "an apsnb.abc.Trigger")
+        own_trigger, next_fire_time = _started(trigger, "add_schedule")
         await self._start_services()
         task = await self._task_for(func_or_task_id)
         if is_set(job_executor):
             self._check_executor(job_executor, self._functions.get(task.id))
-        own_trigger = copy_trigger(trigger)
-        next_fire_time = own_trigger.next()
-        if next_fire_time is None:
-            raise InvalidTriggerArgument(
-                "add_schedule", "trigger", trigger,
-                "it has no fire times left (its end is in the past?)",
-            )  # fmt: skip
         schedule = Schedule(
             id=id or str(uuid4()),
             task_id=task.id,
@@ -208,7 +209,7 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry):
             metadata=dict(metadata or {}),
             next_fire_time=next_fire_time,
         )
-        await self.data_store.add_schedule(schedule, ConflictPolicy(conflict_policy))
+        await self._store_schedule(schedule, ConflictPolicy(conflict_policy))
         return schedule.id
 
     async def get_schedule(self, id: str) -> Schedule:
@@ -228,52 +229,6 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry):
         """Remove a schedule (its running jobs finish). :raises ScheduleLookupError:"""
         await self.get_schedule(id)
         await self.data_store.remove_schedules({id})
-
-    async def pause_schedule(self, id: str) -> None:
-        """Stop a schedule from firing until it is unpaused."""
-        await self._update_schedule(id, lambda schedule: schedule.copy(paused=True))
-
-    async def unpause_schedule(
-        self, id: str, *, resume_from: datetime | Literal["now"] | None = None
-    ) -> None:
-        """Let a paused schedule fire again.
-
-        :param resume_from: skip the fire times before this time (``"now"``: the
-            ones missed while paused); ``None`` keeps them, to be handled by the
-            schedule's misfire and coalescing settings
-        """
-        bound = (
-            None
-            if resume_from is None
-            else datetime.now(UTC)
-            if resume_from == "now"
-            else as_aware_datetime(resume_from, "resume_from")
-        )
-
-        def unpause(schedule: Schedule) -> Schedule:
-            next_fire_time = schedule.next_fire_time
-            if bound is None or next_fire_time is None or next_fire_time >= bound:
-                return schedule.copy(paused=False)
-            # Skipping fire times moves the trigger on: a scheduler holding the
-            # schedule must not store its older progress over it.
-            trigger = copy_trigger(schedule.trigger)
-            while next_fire_time is not None and next_fire_time < bound:
-                next_fire_time = trigger.next()
-            return schedule.copy(
-                paused=False,
-                trigger=trigger,
-                next_fire_time=next_fire_time,
-                acquired_by=None,
-                acquired_until=None,
-            )
-
-        await self._update_schedule(id, unpause)
-
-    async def _update_schedule(
-        self, id: str, update: Callable[[Schedule], Schedule]
-    ) -> Schedule:
-        await self._start_services()
-        return await self.data_store.update_schedule(id, update)
 
     # Jobs
 

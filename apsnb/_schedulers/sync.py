@@ -34,9 +34,11 @@ _PROXIED = (
     "get_schedule",
     "get_schedules",
     "get_tasks",
+    "modify_schedule",
     "pause_schedule",
     "remove_schedule",
     "run_job",
+    "run_schedule_now",
     "start_in_background",
     "unpause_schedule",
 )
