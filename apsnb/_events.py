@@ -165,10 +165,18 @@ class JobReleased(SchedulerEvent):
     exception_type: str | None = None
     exception_message: str | None = None
     exception_traceback: str | None = None
+    #: What the job printed, when its scheduler captures job output (see
+    #: ``AsyncScheduler.capture_job_output``); ``None`` otherwise.
+    output: str | None = None
 
     @classmethod
     def for_result(
-        cls, job: Job, result: JobResult, scheduler_id: str | None
+        cls,
+        job: Job,
+        result: JobResult,
+        scheduler_id: str | None,
+        *,
+        output: str | None = None,
     ) -> JobReleased:
         """The event announcing ``result``, the way ``job`` ended."""
         error = result.exception
@@ -183,4 +191,5 @@ class JobReleased(SchedulerEvent):
             exception_type=None if error is None else type(error).__qualname__,
             exception_message=None if error is None else str(error),
             exception_traceback=result.traceback,
+            output=output,
         )

@@ -30,6 +30,7 @@ from .._events import (
 from .._exceptions import TaskLookupError
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
 from ._firing import jobs_for
+from ._output import JobOutput
 
 if TYPE_CHECKING:
     from .async_ import AsyncScheduler
@@ -78,6 +79,8 @@ class Runtime:
         self.schedules_changed = Wakeup()
         self.jobs_changed = Wakeup()
         self.running_jobs: set[Any] = set()
+        #: What captured jobs printed, until their release is announced.
+        self._outputs: dict[Any, str | None] = {}
         #: Finished jobs waiting to be released, and whether a release is under way.
         self._releases: list[tuple[Job, JobResult]] = []
         self._releasing = False
@@ -292,10 +295,17 @@ class Runtime:
                 executor = self.scheduler.job_executors[job.executor]
                 started_at = utcnow()
                 token = self.scheduler._current_job.set(job)
+                output = JobOutput() if self.scheduler.capture_job_output else None
                 try:
-                    value = await executor.run_job(func, job)
+                    if output is None:
+                        value = await executor.run_job(func, job)
+                    else:
+                        with output:
+                            value = await executor.run_job(func, job)
                 finally:
                     self.scheduler._current_job.reset(token)
+                    if output is not None:
+                        self._outputs[job.id] = output.text()
                 result = JobResult.from_job(
                     job, JobOutcome.success, started_at=started_at, return_value=value
                 )
@@ -346,13 +356,18 @@ class Runtime:
             self._releasing = False
 
     async def _announce(self, job: Job, result: JobResult) -> None:
+        captured = job.id in self._outputs
+        output = self._outputs.pop(job.id, None)
         await self.scheduler.event_broker.publish_local(
-            JobReleased.for_result(job, result, self.scheduler.identity)
+            JobReleased.for_result(job, result, self.scheduler.identity, output=output)
         )
         if result.outcome is JobOutcome.error:
-            self.logger.error(
-                "job %s (task %r) raised:\n%s", job.id, job.task_id, result.traceback
-            )
+            # Captured jobs are reported where their output goes (the dashboard):
+            # logged below WARNING, they stay out of the notebook's cells.
+            self.logger.log(
+                logging.INFO if captured else logging.ERROR,
+                "job %s (task %r) raised:\n%s", job.id, job.task_id, result.traceback,
+            )  # fmt: skip
 
     async def clean_up(self) -> None:
         interval = self.scheduler.cleanup_interval

@@ -46,6 +46,7 @@ from ..abc import (
 )
 from ._editing import ScheduleEditing, _started
 from ._lifecycle import SchedulerLifecycle, default_identity
+from ._output import start_capturing, stop_capturing
 from ._tasks import TaskRegistry, as_duration
 from ._unset import UNSET, Unset, is_set
 
@@ -146,9 +147,30 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
         #: TaskUpdated or TaskRemoved event says another writer changed them).
         self._tasks: dict[str, Task] = {}
         self._current_job = current_job
+        self._capture_job_output = False
 
     def __repr__(self) -> str:
         return f"<AsyncScheduler {self.identity!r} {self._state.name}>"
+
+    @property
+    def capture_job_output(self) -> bool:
+        """Whether what jobs print is captured (default: ``False``).
+
+        When ``True``, what a job writes to ``sys.stdout`` and ``sys.stderr`` (from
+        the loop or a worker thread; not from another process) is kept with it and
+        reported in its ``JobReleased`` event (``output``), instead of landing in
+        whichever notebook cell ran last; a job that raised is then logged at
+        ``INFO``, not ``ERROR``, as its event reports it. ``ScheduleDashboard``
+        turns this on while it is open, and shows both in its feed.
+        """
+        return self._capture_job_output
+
+    @capture_job_output.setter
+    def capture_job_output(self, value: bool) -> None:
+        value = bool(value)
+        if value != self._capture_job_output:
+            (start_capturing if value else stop_capturing)()
+            self._capture_job_output = value
 
     # Schedules
 

@@ -71,6 +71,16 @@ class Scheduler:
         return self._async.identity
 
     @property
+    def capture_job_output(self) -> bool:
+        """Whether what jobs print is captured (see
+        :attr:`AsyncScheduler.capture_job_output`)."""
+        return self._async.capture_job_output
+
+    @capture_job_output.setter
+    def capture_job_output(self, value: bool) -> None:
+        self._async.capture_job_output = value
+
+    @property
     def async_scheduler(self) -> AsyncScheduler:
         """The :class:`AsyncScheduler` doing the work, on the background loop."""
         return self._async
