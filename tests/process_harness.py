@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from apsnb import AsyncScheduler
-from apsnb.datastores.sqlite import SQLiteDataStore
 
 from .process_jobs import RUNS_ENV
 
@@ -120,12 +119,12 @@ def wait_for(
         time.sleep(interval)
 
 
-def with_scheduler(path: Path, action: Callable[[AsyncScheduler], Any]) -> Any:
-    """Run ``await action(scheduler)`` with a scheduler on ``path`` that is not
-    started (it adds and reads; the workers run the jobs)."""
+def with_scheduler(path: Path | str, action: Callable[[AsyncScheduler], Any]) -> Any:
+    """Run ``await action(scheduler)`` with a scheduler on ``path`` (a file or a
+    store URL) that is not started (it adds and reads; the workers run the jobs)."""
 
     async def main() -> Any:
-        async with AsyncScheduler(SQLiteDataStore(path)) as scheduler:
+        async with AsyncScheduler(path) as scheduler:
             return await action(scheduler)
 
     return asyncio.run(main())

@@ -1,5 +1,6 @@
-"""A scheduler in its own OS process, sharing an SQLite file: the multi-process tests'
-worker. Run as a script (so it is ``__main__``, as a notebook's kernel is)::
+"""A scheduler in its own OS process, sharing an SQLite file or a PostgreSQL database:
+the multi-process tests' worker. Run as a script (so it is ``__main__``, as a
+notebook's kernel is)::
 
     python tests/process_worker.py run DB IDENTITY [--lease S] [--poll S] [--cleanup S]
     python tests/process_worker.py add-notebook DB
@@ -29,7 +30,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apsnb import AsyncScheduler
-from apsnb.datastores.sqlite import SQLiteDataStore
+from apsnb.datastores.location import open_data_store
 from apsnb.triggers.interval import IntervalTrigger
 from tests.process_jobs import log_phase, record_run
 
@@ -47,7 +48,8 @@ def report(**fields: object) -> None:
 
 
 def make_scheduler(arguments: argparse.Namespace) -> AsyncScheduler:
-    store = SQLiteDataStore(arguments.db, poll_interval=arguments.poll)
+    # DB is a path or a store URL (postgresql://…), as the command line takes it.
+    store = open_data_store(arguments.db, poll_interval=arguments.poll)
     return AsyncScheduler(
         store,
         identity=arguments.identity,
@@ -73,7 +75,7 @@ async def run(arguments: argparse.Namespace) -> None:
 
 async def add_notebook(arguments: argparse.Namespace) -> None:
     start = datetime.now(UTC)
-    async with AsyncScheduler(SQLiteDataStore(arguments.db)) as scheduler:
+    async with AsyncScheduler(arguments.db) as scheduler:
         for schedule_id, func in (
             ("notebook", notebook_job),
             ("importable", record_run),

@@ -73,7 +73,9 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
     :param data_store: where tasks, schedules and jobs live (default: in memory): a
         store, or the path of an SQLite file or a store URL (see
         :func:`~apsnb.datastores.location.open_data_store`)
-    :param event_broker: delivers events (default: a local broker)
+    :param event_broker: delivers events (default: the store's
+        ``default_event_broker()`` if it has one, as the PostgreSQL store does, so
+        that its processes wake each other; else a local broker)
     :param identity: the scheduler's id in the data store (default: host and process
         id). Starting a second scheduler with the same identity in this process stops
         the first one.
@@ -111,11 +113,14 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
         from ..executors.subprocess import ProcessPoolJobExecutor
         from ..executors.thread import ThreadPoolJobExecutor
 
-        self.data_store: AsyncDataStore = as_async_datastore(
-            MemoryDataStore() if data_store is None else open_data_store(data_store)
-        )
+        store = MemoryDataStore() if data_store is None else open_data_store(data_store)
+        self.data_store: AsyncDataStore = as_async_datastore(store)
+        # A store shared by processes may come with a broker that reaches them all
+        # (PostgreSQL: LISTEN/NOTIFY on the same database).
+        make_broker = getattr(store, "default_event_broker", None)
         self.event_broker: AsyncEventBroker = as_async_broker(
-            event_broker or AsyncLocalEventBroker()
+            event_broker
+            or (make_broker() if make_broker is not None else AsyncLocalEventBroker())
         )
         self.identity = identity or default_identity()
         self.role = SchedulerRole(role)

@@ -122,6 +122,18 @@ class PostgreSQLDataStore(DataStore):
         """The database (host, port, name, user; never the password) and schema."""
         return self._connection.location
 
+    def default_event_broker(self) -> EventBroker:
+        """A :class:`~apsnb.eventbrokers.postgresql.PostgreSQLEventBroker` on this
+        store's database, on a channel of this schema's own.
+
+        A scheduler given this store and no broker uses it, so that its processes
+        wake each other at once.
+        """
+        from ..eventbrokers.postgresql import PostgreSQLEventBroker
+
+        channel = "apsnb" if self.schema is None else f"apsnb.{self.schema}"[:63]
+        return PostgreSQLEventBroker(self._connection.conninfo, channel=channel)
+
     def start(self, event_broker: EventBroker) -> None:
         self._connection.open()
         self._event_broker = event_broker
