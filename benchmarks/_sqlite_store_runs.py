@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import _sqlite_store_jobs as jobs
-from _scheduler_runs import Countdown, Library, _percentile, _version
+from _scheduler_runs import Countdown, Library, _version, percentile
 from _sqlite_store_shared import measure_shared_due, measure_shared_jobs
 
 TMP_DIR = Path(__file__).resolve().parent.parent / ".bench" / "tmp"
@@ -127,7 +127,7 @@ async def measure_latency(
     return {
         "jobs": len(latencies_ms),
         "p50_ms": statistics.median(latencies_ms),
-        "p99_ms": _percentile(latencies_ms, 0.99),
+        "p99_ms": percentile(latencies_ms, 0.99),
     }
 
 
