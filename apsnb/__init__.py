@@ -44,6 +44,7 @@ from ._exceptions import SchedulerNotRunning as SchedulerNotRunning
 from ._exceptions import SerializationError as SerializationError
 from ._exceptions import TaskFunctionMissing as TaskFunctionMissing
 from ._exceptions import TaskLookupError as TaskLookupError
+from ._exceptions import TriggerNeverFires as TriggerNeverFires
 from ._exceptions import TriggerStateError as TriggerStateError
 from ._exceptions import UnknownStoreLocation as UnknownStoreLocation
 from ._exceptions import UnknownTimeZone as UnknownTimeZone
@@ -193,6 +194,7 @@ __all__ = (
     "TaskLookupError",
     "TaskRemoved",
     "TaskUpdated",
+    "TriggerNeverFires",
     "TriggerStateError",
     "UnknownStoreLocation",
     "UnknownTimeZone",

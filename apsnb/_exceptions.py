@@ -80,6 +80,17 @@ class InvalidTriggerArgumentType(ApsnbError, TypeError):
         )
 
 
+class TriggerNeverFires(ApsnbError, ValueError):
+    """Raised when a trigger's fields match no date at all, so it could never fire."""
+
+    def __init__(self, trigger: str, reason: str) -> None:
+        self.trigger = trigger
+        super().__init__(
+            f"{trigger} never fires: {reason}. A schedule that never fires is always a "
+            f"mistake; check those fields"
+        )
+
+
 class TriggerStateError(ApsnbError, ValueError):
     """Raised when a trigger's saved state cannot be restored (unknown version, bad data)."""
 

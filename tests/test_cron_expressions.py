@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import itertools
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from cronsim import CronSim
 
-from apsnb._exceptions import InvalidCrontab, InvalidTriggerArgument
+from apsnb._exceptions import InvalidCrontab, InvalidTriggerArgument, TriggerNeverFires
 from apsnb.triggers.cron import CronTrigger
 from tests.cron_support import (
     HELSINKI,
@@ -18,6 +20,7 @@ from tests.cron_support import (
     days,
     fires,
 )
+from tests.helpers import take
 
 # 2026-01-01 is a Thursday; every expected list below starts from it unless it says so.
 
@@ -351,13 +354,6 @@ def test_fields_are_combined_with_and() -> None:
         pytest.param(
             {"year": "2026"}, "2026-12-31T00:00:01+00:00", id="last-second-passed"
         ),
-        pytest.param({"month": 2, "day": 30}, START, id="february-30th"),
-        pytest.param(
-            {"month": "4,6,9,11", "day": 31}, START, id="31st-of-30-day-months"
-        ),
-        pytest.param(
-            {"day": 31, "week": 1, "month": 2}, START, id="week-and-month-disagree"
-        ),
     ],
 )
 def test_search_without_matches_returns_none(
@@ -366,6 +362,50 @@ def test_search_without_matches_returns_none(
     trigger = CronTrigger(**fields, start_time=start, timezone="UTC")
     assert trigger.next() is None
     assert trigger.next() is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        pytest.param({"month": 2, "day": 30}, "month='2', day='30'", id="february-30th"),
+        pytest.param(
+            {"month": "4,6,9,11", "day": 31}, "day='31'", id="31st-of-30-day-months"
+        ),
+        pytest.param(
+            {"day": 31, "week": 1, "month": 2}, "week='1'", id="week-and-month-disagree"
+        ),
+        pytest.param(
+            {"year": "2027,2031", "month": 2, "day": 29}, "year=", id="no-leap-year"
+        ),
+        pytest.param(
+            {"day": "1-7", "day_of_week": "mon#2"}, "both match", id="and-of-days"
+        ),
+    ],
+)
+def test_fields_that_match_no_date_raise_at_construction(
+    fields: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(TriggerNeverFires, match="never fires") as caught:
+        CronTrigger(**fields, timezone="UTC")
+    assert named in str(caught.value)
+    assert str(caught.value).startswith("CronTrigger(")
+
+
+@pytest.mark.parametrize(
+    "expression", ["* * 30 2 *", "* * 31 4 *", "1 1 */100 * MON#4", "0 0 31 2-4/2 *"]
+)
+def test_a_crontab_that_can_never_fire_raises_like_cronsim(expression: str) -> None:
+    with pytest.raises(TriggerNeverFires) as caught:
+        CronTrigger.from_crontab(expression, "UTC")
+    assert str(caught.value).startswith(f"CronTrigger.from_crontab({expression!r})")
+    assert isinstance(caught.value, ValueError)
+
+
+def test_a_leap_day_alone_or_on_a_weekday_still_fires() -> None:
+    trigger = CronTrigger.from_crontab(
+        "0 0 29 2 */100", "UTC", start_time="2026-01-01T00:00:00+00:00"
+    )  # Sunday, and day and weekday AND together: 29 February on a Sunday
+    assert trigger.next() == datetime(2032, 2, 29, tzinfo=UTC)
 
 
 def test_year_list_ends_after_its_last_year() -> None:
@@ -718,3 +758,41 @@ def test_end_time_before_start_time_is_refused() -> None:
         CronTrigger.from_crontab(
             "0 9 * * *", "UTC", start_time=START, end_time="2025-12-31T00:00:00+00:00"
         )
+
+
+# Steps larger than their range: cron keeps the first value
+
+
+def cronsim_fires(expression: str, count: int) -> list[datetime]:
+    """cronsim's first fire times from START (it yields those after its start)."""
+    peer = CronSim(expression, datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC))
+    return list(itertools.islice(peer, count))
+
+
+def test_first_monday_of_the_month_idiom_ands_the_day_fields() -> None:
+    expression = "1 1 */100,1-7 * MON"
+    assert crontab(expression, 4) == [
+        "2026-01-05T01:01:00+00:00", "2026-02-02T01:01:00+00:00",
+        "2026-03-02T01:01:00+00:00", "2026-04-06T01:01:00+00:00",
+    ]  # fmt: skip
+    trigger = CronTrigger.from_crontab(expression, "UTC", start_time=START)
+    assert take(trigger, 12) == cronsim_fires(expression, 12)
+
+
+@pytest.mark.parametrize(
+    ("expression", "first_two"),
+    [
+        ("*/100 0 1 1 *", ["2026-01-01T00:00:00", "2027-01-01T00:00:00"]),
+        ("0 0 */100 * *", ["2026-01-01T00:00:00", "2026-02-01T00:00:00"]),
+        ("0 0 5/40 * *", ["2026-01-05T00:00:00", "2026-02-05T00:00:00"]),
+        ("0 0 1-7/9 * *", ["2026-01-01T00:00:00", "2026-02-01T00:00:00"]),
+        ("0 0 1 */13 *", ["2026-01-01T00:00:00", "2027-01-01T00:00:00"]),
+        ("0 0 * * */8", ["2026-01-04T00:00:00", "2026-01-11T00:00:00"]),  # Sundays
+    ],
+)
+def test_a_step_larger_than_its_range_keeps_the_first_value(
+    expression: str, first_two: list[str]
+) -> None:
+    assert crontab(expression, 2) == [f"{text}+00:00" for text in first_two]
+    trigger = CronTrigger.from_crontab(expression, "UTC", start_time=START)
+    assert take(trigger, 2) == cronsim_fires(expression, 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import pickle
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -227,13 +227,46 @@ def test_missing_key_is_named_in_the_error() -> None:
 # repr
 
 
-def test_repr_of_keyword_trigger_shows_every_field() -> None:
+def test_repr_of_keyword_trigger_shows_the_fields_that_build_it() -> None:
     assert repr(keyword_trigger()) == (
-        "CronTrigger(year='*', month='*', day='*', week='*', day_of_week='mon-fri', "
-        "hour='9-17/4', minute='30', second='0', "
+        "CronTrigger(day_of_week='mon-fri', hour='9-17/4', minute=30, "
         "start_time='2026-01-01T00:00:00+02:00', end_time='2027-01-01T00:00:00+02:00', "
         "timezone='Europe/Helsinki')"
     )
+
+
+@pytest.mark.parametrize(
+    ("fields", "shown"),
+    [
+        ({"hour": 9, "minute": 0}, "hour=9"),
+        ({"year": "*"}, "month=1"),
+        ({"month": "*"}, "day=1"),
+        ({"month": "*", "day": "*"}, "hour=0"),
+        ({"month": 6, "second": 5}, "month=6, second=5"),
+        ({"day": 1, "hour": 0}, "day=1"),
+        ({"week": "1-10", "day_of_week": "*"}, "week='1-10'"),
+    ],
+)
+def test_repr_shows_the_fewest_fields_that_rebuild_the_trigger(
+    fields: dict[str, Any], shown: str
+) -> None:
+    trigger = CronTrigger(**fields, start_time=START, timezone="UTC")
+    assert repr(trigger) == (
+        f"CronTrigger({shown}, start_time='2026-01-01T00:00:00+00:00', timezone='UTC')"
+    )
+    assert eval(repr(trigger), {"CronTrigger": CronTrigger}) == trigger
+
+
+def test_repr_rounds_a_start_of_now_up_to_the_second_it_fires_from() -> None:
+    start = datetime(2026, 1, 1, 8, 59, 59, 474551, tzinfo=UTC)
+    trigger = CronTrigger.from_crontab("* * * * * *", "UTC", start_time=start)
+    assert repr(trigger) == (
+        "CronTrigger.from_crontab('* * * * * *', timezone='UTC', "
+        "start_time='2026-01-01T09:00:00+00:00')"
+    )
+    rebuilt = eval(repr(trigger), {"CronTrigger": CronTrigger})
+    assert take(rebuilt, 3) == take(trigger, 3)
+    assert "." not in repr(CronTrigger(hour=9))
 
 
 def test_repr_of_crontab_trigger_shows_the_crontab() -> None:
@@ -357,7 +390,8 @@ def test_trigger_is_not_equal_to_other_objects() -> None:
         ("day_of_week", "8L", ["8 is not a weekday number", "0-7"]),
         ("day_of_week", "5#6", ["asks for occurrence 6", "n#k with k in 1-5"]),
         ("second", "*/0", ["a step must be at least 1", "'*/n'"]),
-        ("minute", "*/61", ["the step 61 is larger than the range", "IntervalTrigger"]),
+        ("day", "L/2", ["'L/2' steps from the last day", "write 'L'"]),
+        ("day", "lw/3", ["'LW/3' steps from the last day", "write 'LW'"]),
         ("minute", "5-1", ["the range '5-1' runs backwards", "'a-b'"]),
         ("day", "1st sun-2", ["'1st sun-2' is not an expression it understands", "'2nd fri'"]),
         ("day", "2nd funday", ["'funday' is not a weekday", "mon, tue"]),

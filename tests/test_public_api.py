@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import apsnb
+import apsnb.triggers
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The cron trigger's parts, like APScheduler's, are internal despite their names.
@@ -74,3 +75,33 @@ def test_importing_apsnb_and_its_triggers_stays_light() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_triggers_package_re_exports_every_trigger_on_first_use() -> None:
+    code = (
+        "import sys, apsnb.triggers as triggers;"
+        "before = sorted(m for m in sys.modules if m.startswith('apsnb.triggers.'));"
+        "from apsnb.triggers import CronTrigger, OrTrigger;"
+        "import apsnb.triggers.cron, apsnb.triggers.combining;"
+        "assert CronTrigger is apsnb.triggers.cron.CronTrigger;"
+        "assert OrTrigger is apsnb.triggers.combining.OrTrigger;"
+        "assert 'IntervalTrigger' in dir(triggers);"
+        "print(before, 'apsnb.triggers.interval' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]", "False"]
+    for name in apsnb.triggers.__all__:
+        module = importlib.import_module(f"apsnb.triggers.{TRIGGER_MODULES[name]}")
+        assert getattr(apsnb.triggers, name) is getattr(module, name)
+    with pytest.raises(AttributeError, match="CronTriger"):
+        apsnb.triggers.CronTriger  # noqa: B018
+
+
+TRIGGER_MODULES = {
+    "AndTrigger": "combining", "CalendarIntervalTrigger": "calendarinterval",
+    "CronTrigger": "cron", "DateTrigger": "date", "ExcludeTrigger": "exclude",
+    "IntervalTrigger": "interval", "OrTrigger": "combining",
+}  # fmt: skip

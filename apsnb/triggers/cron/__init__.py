@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from ..._converters import (
@@ -16,6 +16,7 @@ from ..._exceptions import (
     InvalidCrontab,
     InvalidTriggerArgument,
     InvalidTriggerArgumentType,
+    TriggerNeverFires,
 )
 from ..._state import dump_datetime, load_datetime, require_version, restoring
 from ...abc import Trigger
@@ -26,7 +27,7 @@ from .fields import (
     normalize_expression,
     parse,
 )
-from .search import CronPlan, fire_times
+from .search import CronPlan, fire_times, matches_some_date
 
 __all__ = ("CronTrigger",)
 
@@ -224,6 +225,8 @@ class CronTrigger(Trigger):
         )
         self._or_days = or_days
         self._crontab = crontab
+        if not matches_some_date(self._plan):
+            raise TriggerNeverFires(self._arguments_text() + ")", _no_date_reason(self))
         self.start_time = start_time
         self.end_time = end_time
         self.timezone = timezone
@@ -297,15 +300,72 @@ class CronTrigger(Trigger):
             return NotImplemented
         return self._configuration() == other._configuration()
 
-    def __repr__(self) -> str:
-        zone = timezone_key(self.timezone)
-        times = f"start_time={self.start_time.isoformat()!r}"
-        if self.end_time is not None:
-            times += f", end_time={self.end_time.isoformat()!r}"
+    def _arguments_text(self) -> str:
+        """How the fields were given: a crontab call, or the fewest keywords that
+        build the same fields (the others follow from the defaults)."""
         if self._crontab is not None:
-            return f"CronTrigger.from_crontab({self._crontab!r}, timezone={zone!r}, {times})"
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in FIELD_NAMES)
-        return f"CronTrigger({fields}, {times}, timezone={zone!r})"
+            return f"CronTrigger.from_crontab({self._crontab!r}"
+        expressions = [getattr(self, name) for name in FIELD_NAMES]
+        # The last field given decides the defaults: every later field must hold
+        # its default. Of the fields that can be last, prefer one that is not '*'.
+        last = max(
+            (
+                index
+                for index, name in enumerate(FIELD_NAMES)
+                if expressions[index] != DEFAULT_EXPRESSIONS[name]
+            ),
+            default=0,
+        )
+        if expressions[last] == "*":
+            last = next(
+                (i for i in range(last, len(FIELD_NAMES)) if expressions[i] != "*"),
+                last,
+            )
+        shown = [
+            f"{name}={_field_repr(expressions[index])}"
+            for index, name in enumerate(FIELD_NAMES)
+            if index == last or (index < last and expressions[index] != "*")
+        ]
+        return f"CronTrigger({', '.join(shown)}"
+
+    def __repr__(self) -> str:
+        # Fire times are whole seconds: the start rounded up to one, and the end down,
+        # give the same fire times without the microseconds of datetime.now().
+        start = self.start_time
+        if start.microsecond:
+            start = start.replace(microsecond=0) + timedelta(seconds=1)
+        times = [f"start_time={start.isoformat()!r}"]
+        if self.end_time is not None:
+            end = self.end_time.replace(microsecond=0)
+            times.append(f"end_time={end.isoformat()!r}")
+        zone = f"timezone={timezone_key(self.timezone)!r}"
+        # Each form in the order of its signature.
+        if self._crontab is not None:
+            parts = [self._arguments_text(), zone, *times]
+        else:
+            parts = [self._arguments_text(), *times, zone]
+        return ", ".join(parts) + ")"
+
+
+def _field_repr(expression: str) -> str:
+    return expression if expression.isdigit() else repr(expression)
+
+
+def _no_date_reason(trigger: CronTrigger) -> str:
+    restricted = ", ".join(
+        f"{name}={getattr(trigger, name)!r}"
+        for name in ("year", "month", "day", "week", "day_of_week")
+        if getattr(trigger, name) != "*"
+    )
+    reason = f"no date matches {restricted} together"
+    if trigger.day != "*" and trigger.day_of_week != "*" and not trigger._or_days:
+        reason += " (the day and the day of the week must both match"
+        if trigger._crontab is not None:
+            reason += ", as cron does when either starts with '*'"
+        reason += ")"
+    if any(day > 28 for day in parse("day", trigger.day).values):
+        reason += "; months have 28-31 days (February 29 only in leap years)"
+    return reason
 
 
 def _field_text(name: str, value: object) -> str:

@@ -115,7 +115,7 @@ def parse_field(kind: FieldKind, text: str) -> ParsedField:
 
 def _parse_values(kind: FieldKind, text: str, part: str) -> range | list[int]:
     if match := _ALL.fullmatch(part):
-        step = _step(kind, text, match.group(1), kind.maximum - kind.minimum)
+        step = _step(kind, text, match.group(1))
         if kind.name == "day_of_week":
             # A step over the weekdays counts 0-6 from Sunday, as cron does.
             return range(0, 7, step)
@@ -140,7 +140,7 @@ def _parse_values(kind: FieldKind, text: str, part: str) -> range | list[int]:
                 )
             # Weekday ranges may wrap past Sunday (sat-mon), as in APScheduler.
             last += 7
-        step = _step(kind, text, step_text, last - first)
+        step = _step(kind, text, step_text)
         values = range(first, last + 1, step)
         return [value % 7 for value in values] if wraps else values
     raise InvalidCronField(
@@ -155,6 +155,15 @@ def _parse_rule(kind: FieldKind, text: str, part: str) -> DayRule | None:
             return LastDay()
         if part == "lw":
             return LastDay(weekday_only=True)
+        if part.startswith(("l/", "lw/")):
+            raise InvalidCronField(
+                kind.name,
+                text,
+                f"{part.upper()!r} steps from the last day, which is one day a month, so a "
+                f"step would pick nothing more (cronsim ignores it); write "
+                f"{part.split('/')[0].upper()!r}",
+                kind.allowed(),
+            )
         if match := _NEAREST_WEEKDAY.fullmatch(part):
             return NearestWeekday(_in_range(kind, text, int(match.group(1))))
         if match := _NTH_WEEKDAY_NAMED.fullmatch(part):
@@ -221,7 +230,7 @@ def _in_range(kind: FieldKind, text: str, value: int) -> int:
     return value
 
 
-def _step(kind: FieldKind, text: str, step_text: str | None, span: int) -> int:
+def _step(kind: FieldKind, text: str, step_text: str | None) -> int:
     if step_text is None:
         return 1
     step = int(step_text)
@@ -229,18 +238,6 @@ def _step(kind: FieldKind, text: str, step_text: str | None, span: int) -> int:
         raise InvalidCronField(
             kind.name, text, "a step must be at least 1", kind.allowed()
         )
-    if step > max(span, 1):
-        raise InvalidCronField(
-            kind.name,
-            text,
-            f"the step {step} is larger than the range it steps over ({span}), so it "
-            f"would fire only once per {_period(kind.name)}; cron steps restart every "
-            f"{_period(kind.name)} (for 'every {step} {kind.name}s' use IntervalTrigger)",
-            kind.allowed(),
-        )
+    # A step larger than its range keeps only the first value (cron and cronsim agree):
+    # '*/100' in the day field is day 1, an idiom of "1 1 */100,1-7 * MON".
     return step
-
-
-def _period(field: str) -> str:
-    return {"second": "minute", "minute": "hour", "hour": "day", "day": "month",
-            "month": "year", "day_of_week": "week", "week": "year"}.get(field, "cycle")  # fmt: skip

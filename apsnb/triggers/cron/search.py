@@ -101,6 +101,24 @@ def _resolved(
             yield instant
 
 
+def matches_some_date(plan: CronPlan) -> bool:
+    """True if some date has every date field's approval, in any year the plan allows.
+
+    The Gregorian calendar repeats every 400 years, weekdays and ISO weeks included,
+    so one year of each remainder mod 400 decides it. An expression that can fire
+    finds its first date in the first year or so; one that cannot costs a few ms.
+    """
+    years = range(2000, 2400) if plan.years is None else plan.years
+    seen: set[int] = set()
+    for year in years:
+        if year % 400 in seen:
+            continue
+        seen.add(year % 400)
+        if any(plan.days.days(year, month) for month in plan.months):
+            return True
+    return False
+
+
 def _days_from(plan: CronPlan, start: date) -> Iterator[tuple[int, int, int]]:
     """Yield the allowed (year, month, day) from ``start`` on, in order."""
     years = range(start.year, MAX_YEAR + 1) if plan.years is None else plan.years
