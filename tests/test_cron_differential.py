@@ -493,12 +493,13 @@ def test_matches_cronsim(data: st.DataObject) -> None:
 def before_offset_change(
     times: list[datetime], tz: ZoneInfo, start: datetime
 ) -> list[datetime]:
-    """The fire times before the zone's first offset change after ``start``."""
+    """The fire times before the zone's first offset change after ``start``, or none
+    if the zone changed its offset within the day before ``start``."""
     changes = [
         change
-        for year in (start.year, start.year + 1)
+        for year in (start.year - 1, start.year, start.year + 1)
         for change in transitions(tz.key, year)
-        if change > start
+        if change > start - timedelta(days=1)
     ]
     return [t for t in times if not changes or t < changes[0]]
 
