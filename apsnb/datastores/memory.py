@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import ClassVar
 from uuid import UUID
@@ -88,7 +87,7 @@ class MemoryDataStore(DataStore):
     def add_task(self, task: Task) -> None:
         with self._lock:
             replacing = task.id in self._tasks
-            self._tasks[task.id] = replace(task, running_jobs=0)
+            self._tasks[task.id] = task.copy(running_jobs=0)
             # A higher max_running_jobs may let its waiting jobs run.
             self._jobs.wake(task.id)
         event = TaskUpdated if replacing else TaskAdded
@@ -113,7 +112,7 @@ class MemoryDataStore(DataStore):
             return [self._copy_task(self._tasks[id]) for id in sorted(self._tasks)]
 
     def _copy_task(self, task: Task) -> Task:
-        return replace(task, running_jobs=self._jobs.running_jobs.get(task.id, 0))
+        return task.copy(running_jobs=self._jobs.running_jobs.get(task.id, 0))
 
     def _is_saturated(self, task_id: str) -> bool:
         task = self._tasks.get(task_id)
@@ -130,7 +129,7 @@ class MemoryDataStore(DataStore):
             stored = self._schedules.schedules
             chosen = stored.keys() if ids is None else stored.keys() & set(ids)
             schedules = [stored[id] for id in sorted(chosen)]
-            return [replace(s, trigger=deepcopy(s.trigger)) for s in schedules]
+            return [s.copy(trigger=deepcopy(s.trigger)) for s in schedules]
 
     def add_schedule(self, schedule: Schedule, conflict_policy: ConflictPolicy) -> None:
         with self._lock:
@@ -143,7 +142,7 @@ class MemoryDataStore(DataStore):
                 self._schedules.delete(schedule.id)
             # The claim fields are kept as given: a paused copy of a claimed schedule
             # stays claimed, so its holder's release still applies to it.
-            self._schedules.put(replace(schedule))
+            self._schedules.put(schedule.copy())
         event = ScheduleUpdated if replacing else ScheduleAdded
         self._publish(
             [
@@ -163,8 +162,8 @@ class MemoryDataStore(DataStore):
             stored = self._schedules.schedules.get(schedule_id)
             if stored is None:
                 raise ScheduleLookupError(schedule_id)
-            current = replace(stored, trigger=deepcopy(stored.trigger))
-            schedule = replace(_checked_update(current, update))
+            current = stored.copy(trigger=deepcopy(stored.trigger))
+            schedule = _checked_update(current, update).copy()
             self._schedules.delete(schedule_id)
             if schedule.next_fire_time is not None:
                 self._schedules.put(schedule)
@@ -177,7 +176,7 @@ class MemoryDataStore(DataStore):
                 next_fire_time=schedule.next_fire_time,
             )
         self._publish([event])
-        return replace(schedule, trigger=deepcopy(schedule.trigger))
+        return schedule.copy(trigger=deepcopy(schedule.trigger))
 
     def remove_schedules(self, ids: Iterable[str]) -> None:
         with self._lock:
@@ -193,7 +192,7 @@ class MemoryDataStore(DataStore):
             acquired = self._schedules.acquire(
                 scheduler_id, now, now + lease_duration, limit
             )
-            return [replace(schedule) for schedule in acquired]
+            return [schedule.copy() for schedule in acquired]
 
     def release_schedules(
         self, scheduler_id: str, results: Sequence[ScheduleResult]
@@ -205,7 +204,7 @@ class MemoryDataStore(DataStore):
                 if schedule is None:
                     continue
                 for job in result.jobs:
-                    self._jobs.add(replace(job, acquired_by=None, acquired_until=None))
+                    self._jobs.add(job.copy(acquired_by=None, acquired_until=None))
                     events.append(
                         JobAdded(
                             job_id=job.id,
@@ -248,7 +247,7 @@ class MemoryDataStore(DataStore):
         with self._lock:
             if job.id in self._jobs.jobs:
                 raise ValueError(f"a job with the id {job.id} exists already")
-            self._jobs.add(replace(job, acquired_by=None, acquired_until=None))
+            self._jobs.add(job.copy(acquired_by=None, acquired_until=None))
         self._publish(
             [JobAdded(job_id=job.id, task_id=job.task_id, schedule_id=job.schedule_id)]
         )
@@ -256,7 +255,7 @@ class MemoryDataStore(DataStore):
     def get_jobs(self, ids: Iterable[UUID] | None = None) -> list[Job]:
         with self._lock:
             jobs = self._jobs.jobs.values() if ids is None else self._jobs.in_order(ids)
-            return [replace(job) for job in jobs]
+            return [job.copy() for job in jobs]
 
     def acquire_jobs(
         self, scheduler_id: str, lease_duration: timedelta, limit: int | None = None
@@ -279,7 +278,7 @@ class MemoryDataStore(DataStore):
                 job = self._jobs.claim_next(scheduler_id, acquired_until)
                 if job is None:
                     break
-                acquired.append(replace(job))
+                acquired.append(job.copy())
         self._publish(events)
         return acquired
 

@@ -45,9 +45,6 @@ class LocalSubscription(Subscription):
     loop: asyncio.AbstractEventLoop | None
     core: DeliveryCore = field(repr=False)
     active: bool = field(default=True, repr=False)
-    # Whether each event class seen so far is accepted: the scheduler publishes
-    # several events per job, and a dict lookup beats isinstance() per subscribed type.
-    _accepted_classes: dict[type[Event], bool] = field(default_factory=dict, repr=False)
 
     def unsubscribe(self) -> None:
         self.active = False
@@ -55,14 +52,7 @@ class LocalSubscription(Subscription):
 
     def accepts(self, event: Event) -> bool:
         """Return whether ``event`` is of one of the subscribed types."""
-        if self.event_types is None:
-            return True
-        event_class = type(event)
-        accepted = self._accepted_classes.get(event_class)
-        if accepted is None:
-            accepted = issubclass(event_class, tuple(self.event_types))
-            self._accepted_classes[event_class] = accepted
-        return accepted
+        return self.event_types is None or isinstance(event, tuple(self.event_types))
 
 
 class DeliveryCore:
@@ -78,6 +68,10 @@ class DeliveryCore:
         self._generation = 0
         # Strong references: the loop keeps only weak ones to the tasks it runs.
         self._tasks: set[asyncio.Future[Any]] = set()
+        # The subscriptions each event class seen so far goes to, forgotten whenever
+        # one is added or removed: the scheduler publishes several events per job,
+        # most of which few subscriptions (often none) want.
+        self._recipients: dict[type[Event], tuple[LocalSubscription, ...]] = {}
 
     def start(self) -> None:
         with self._lock:
@@ -116,23 +110,34 @@ class DeliveryCore:
         )
         with self._lock:
             self._subscriptions[subscription] = None
+            self._recipients.clear()
         return subscription
 
     def remove(self, subscription: LocalSubscription) -> None:
         with self._lock:
-            self._subscriptions.pop(subscription, None)
+            if subscription in self._subscriptions:
+                del self._subscriptions[subscription]
+                self._recipients.clear()
 
     def publish(self, event: Event) -> None:
+        event_class = type(event)
         with self._lock:
             if self._stopped:
                 logger.debug("broker is stopped; dropped %r", event)
                 return
-            matching = [sub for sub in self._subscriptions if sub.accepts(event)]
+            matching = self._recipients.get(event_class)
+            if matching is None:
+                matching = self._recipients[event_class] = tuple(
+                    sub for sub in self._subscriptions if sub.accepts(event)
+                )
+            if not matching:
+                return
             # Removed under the lock so that of two concurrent publishers, only one
             # can pick a one-shot subscription.
             for subscription in matching:
                 if subscription.one_shot:
-                    del self._subscriptions[subscription]
+                    self._subscriptions.pop(subscription, None)
+                    self._recipients.clear()
             generation = self._generation
         current_loop = _running_loop()
         for subscription in matching:
@@ -176,7 +181,7 @@ class DeliveryCore:
                 event,
             )
             return
-        if not inspect.isawaitable(result):
+        if result is None or not inspect.isawaitable(result):
             return
         if subscription.loop is None:
             logger.error(
