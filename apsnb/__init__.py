@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from ._events import TaskAdded as TaskAdded
     from ._events import TaskRemoved as TaskRemoved
     from ._events import TaskUpdated as TaskUpdated
+    from ._runs import RunRecord as RunRecord
     from ._schedulers.async_ import AsyncScheduler as AsyncScheduler
     from ._schedulers.async_ import current_job as current_job
     from ._schedulers.sync import Scheduler as Scheduler
@@ -109,6 +110,7 @@ _LAZY = {
     "TaskAdded": "_events",
     "TaskRemoved": "_events",
     "TaskUpdated": "_events",
+    "RunRecord": "_runs",
     "AsyncScheduler": "_schedulers.async_",
     "current_job": "_schedulers.async_",
     "Scheduler": "_schedulers.sync",
@@ -172,6 +174,7 @@ __all__ = (
     "MaxIterationsReached",
     "MaxSkipsReached",
     "NaiveDatetimeError",
+    "RunRecord",
     "RunState",
     "Schedule",
     "ScheduleAdded",

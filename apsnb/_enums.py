@@ -41,7 +41,9 @@ class JobOutcome(Enum):
     ``success`` (returned), ``error`` (raised), ``missed_start_deadline`` (started too
     late for its misfire grace time), ``deserialization_failed`` (its stored data could
     not be read), ``cancelled`` (the scheduler stopped it), ``abandoned`` (the scheduler
-    running it died before it finished).
+    running it died before it finished). One more appears only in the run history:
+    ``coalesced``, a fire time that got no job of its own because coalescing merged
+    it into another fire time's job (a scheduler that was not running for a while).
     """
 
     success = "success"
@@ -50,6 +52,7 @@ class JobOutcome(Enum):
     deserialization_failed = "deserialization_failed"
     cancelled = "cancelled"
     abandoned = "abandoned"
+    coalesced = "coalesced"
 
 
 class ConflictPolicy(Enum):

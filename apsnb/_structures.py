@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID, uuid4
 
 from ._enums import CoalescePolicy, JobOutcome
 from ._state import dump_trigger, dump_zoned_datetime, load_trigger, load_zoned_datetime
 from .abc import Trigger
+
+if TYPE_CHECKING:
+    from ._runs import RunRecord
 
 __all__ = ("Job", "JobResult", "Schedule", "ScheduleResult", "Task", "TaskDefaults")
 
@@ -186,8 +189,10 @@ class Schedule:
 
 @dataclass(slots=True, kw_only=True, frozen=True)
 class ScheduleResult:
-    """What processing an acquired schedule did: its trigger's new progress, and the
-    jobs its due fire times made (added by the store when it releases the schedule)."""
+    """What processing an acquired schedule did: its trigger's new progress, the
+    jobs its due fire times made (added by the store when it releases the schedule),
+    and the run records of the fire times that got no job (``missed``, added to the
+    run history in the same step)."""
 
     schedule_id: str
     task_id: str
@@ -195,6 +200,7 @@ class ScheduleResult:
     last_fire_time: datetime | None
     next_fire_time: datetime | None
     jobs: tuple[Job, ...] = ()
+    missed: tuple[RunRecord, ...] = ()
 
 
 @dataclass(slots=True, kw_only=True)

@@ -11,6 +11,7 @@ from uuid import UUID
 if TYPE_CHECKING:
     from ._enums import ConflictPolicy
     from ._events import Event
+    from ._runs import RunRecord
     from ._structures import Job, JobResult, Schedule, ScheduleResult, Task
 
 __all__ = (
@@ -190,6 +191,12 @@ class DataStore(metaclass=ABCMeta):
     ``ScheduleDeserializationFailed``/``JobDeserializationFailed`` for rows it cannot
     read (which it skips, keeps, and never deletes). The async scheduler runs each call
     of a synchronous store in a worker thread.
+
+    A store keeps a run history: a :class:`~apsnb.RunRecord` for every job that ends
+    (released by a scheduler, or given up by the store), written in the same step
+    that removes the job, and one for every fire time that coalescing gave no job,
+    written in the step that releases its schedule. Records do not depend on job
+    results expiring; ``cleanup()`` drops those older than the store's retention.
     """
 
     __slots__ = ()
@@ -278,7 +285,7 @@ class DataStore(metaclass=ABCMeta):
         self, scheduler_id: str, results: Sequence[ScheduleResult]
     ) -> None:
         """Store the processed schedules' triggers and fire times, drop the claims,
-        and add each result's ``jobs``, all in one step.
+        and add each result's ``jobs`` and ``missed`` run records, all in one step.
 
         Only schedules ``scheduler_id`` still holds are changed, and only their jobs
         are added: a schedule whose claim was taken over is processed by its new
@@ -313,7 +320,7 @@ class DataStore(metaclass=ABCMeta):
 
     @abstractmethod
     def release_job(self, scheduler_id: str, job: Job, result: JobResult) -> None:
-        """Record a finished job's result and remove the job."""
+        """Record a finished job's result and its run record, and remove the job."""
 
     def release_jobs(
         self, scheduler_id: str, results: Sequence[tuple[Job, JobResult]]
@@ -329,6 +336,26 @@ class DataStore(metaclass=ABCMeta):
     @abstractmethod
     def get_job_result(self, job_id: UUID) -> JobResult | None:
         """Return (and forget) a job's result, or ``None`` if there is none yet."""
+
+    @abstractmethod
+    def get_runs(
+        self,
+        *,
+        schedule_id: str | None = None,
+        task_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        """Return run records, newest first (by ``finished_at``, then the order
+        they were written in).
+
+        :param schedule_id: only the runs of this schedule
+        :param task_id: only the runs of this task
+        :param since: only records that finished at or after this time
+        :param until: only records that finished before this time
+        :param limit: at most this many (the newest)
+        """
 
     @abstractmethod
     def extend_acquired_schedule_leases(
@@ -349,8 +376,8 @@ class DataStore(metaclass=ABCMeta):
 
     @abstractmethod
     def cleanup(self) -> None:
-        """Drop expired results, release jobs with expired claims (``abandoned``),
-        and remove finished schedules."""
+        """Drop expired results and run records older than the retention, release
+        jobs with expired claims (``abandoned``), and remove finished schedules."""
 
 
 class AsyncDataStore(metaclass=ABCMeta):
@@ -448,6 +475,17 @@ class AsyncDataStore(metaclass=ABCMeta):
 
     @abstractmethod
     async def get_job_result(self, job_id: UUID) -> JobResult | None: ...
+
+    @abstractmethod
+    async def get_runs(
+        self,
+        *,
+        schedule_id: str | None = None,
+        task_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]: ...
 
     @abstractmethod
     async def extend_acquired_schedule_leases(

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from .._enums import CoalescePolicy
+from .._runs import RunRecord
 from .._structures import Job, Schedule, ScheduleResult, Task
 
 #: Jobs one schedule may get in one pass with ``CoalescePolicy.all``; the rest come in
@@ -20,33 +21,39 @@ MAX_JOBS_PER_PASS = 1000
 #: Missed fire times skipped in one pass under ``earliest``/``latest`` (about a second
 #: of work). Beyond it the schedule gets one more job in the next pass.
 MAX_SKIPPED_PER_PASS = 5_000_000
+#: Coalesced fire times listed one by one in the run history, per schedule and pass;
+#: the rest get one record that says how many there were.
+MAX_LISTED_SKIPS = 10_000
 
 
 def due_fire_times(
     schedule: Schedule, now: datetime
-) -> tuple[list[datetime], datetime | None]:
-    """Return the schedule's fire times up to ``now`` and the first one after it.
+) -> tuple[list[datetime], datetime | None, int]:
+    """Return the schedule's fire times up to ``now``, the first one after it, and
+    how many were due.
 
     Advances ``schedule.trigger``; the first fire time is ``schedule.next_fire_time``.
-    When only one job is made (``earliest``/``latest``), only the first and the last
-    fire times are kept, however many there were.
+    When only one job is made (``earliest``/``latest``), the first
+    ``MAX_LISTED_SKIPS + 1`` fire times and the last are kept, however many there
+    were.
     """
     keep_all = schedule.coalesce is CoalescePolicy.all
     limit = MAX_JOBS_PER_PASS if keep_all else MAX_SKIPPED_PER_PASS
+    kept = limit if keep_all else MAX_LISTED_SKIPS + 2
     fire_times: list[datetime] = []
     next_fire_time = schedule.next_fire_time
     now_stamp = now.timestamp()
     count = 0
     while next_fire_time is not None and next_fire_time.timestamp() <= now_stamp:
-        if keep_all or count < 2:
+        if count < kept:
             fire_times.append(next_fire_time)
         else:
-            fire_times[-1] = next_fire_time  # only the first and the latest matter
+            fire_times[-1] = next_fire_time  # beyond the listed ones, only the latest
         count += 1
         next_fire_time = schedule.trigger.next()
         if count >= limit:
             break
-    return fire_times, next_fire_time
+    return fire_times, next_fire_time, count
 
 
 def coalesced(fire_times: list[datetime], policy: CoalescePolicy) -> list[datetime]:
@@ -82,8 +89,9 @@ def jobs_for(
     now: datetime,
     default_executor: str,
 ) -> ScheduleResult:
-    """Return a due schedule's new progress, with the jobs it makes now."""
-    fire_times, next_fire_time = due_fire_times(schedule, now)
+    """Return a due schedule's new progress, with the jobs it makes now and the run
+    records of the fire times that coalescing gave no job."""
+    fire_times, next_fire_time, count = due_fire_times(schedule, now)
     grace = schedule.misfire_grace_time
     if grace is None:
         grace = task.misfire_grace_time
@@ -104,6 +112,14 @@ def jobs_for(
                 metadata=schedule.metadata,
             )
         )
+    missed: list[RunRecord] = []
+    if count > 1 and schedule.coalesce is not CoalescePolicy.all:
+        job = jobs[0]
+        skipped = [time for time in fire_times if time != job.scheduled_fire_time]
+        skipped = skipped[:MAX_LISTED_SKIPS]
+        missed = RunRecord.coalesced(
+            job, skipped, omitted=count - 1 - len(skipped), now=now
+        )
     return ScheduleResult(
         schedule_id=schedule.id,
         task_id=schedule.task_id,
@@ -111,4 +127,5 @@ def jobs_for(
         last_fire_time=fire_times[-1] if fire_times else schedule.last_fire_time,
         next_fire_time=next_fire_time,
         jobs=tuple(jobs),
+        missed=tuple(missed),
     )

@@ -13,13 +13,13 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import anyio
 
-from .._converters import as_timedelta
+from .._converters import as_optional_aware_datetime, as_timedelta
 from .._enums import CoalescePolicy, ConflictPolicy, JobOutcome, RunState, SchedulerRole
 from .._events import (
     Event,
@@ -34,6 +34,7 @@ from .._exceptions import (
     ScheduleLookupError,
     SchedulerNotRunning,
 )
+from .._runs import RunRecord
 from .._structures import Job, JobResult, Schedule, Task, TaskDefaults
 from ..abc import (
     AsyncDataStore,
@@ -390,7 +391,34 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
         with self.subscribe(deliver, event_types, one_shot=True):
             return await future
 
+    async def get_runs(
+        self,
+        *,
+        schedule_id: str | None = None,
+        task_id: str | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        limit: int | None = 1000,
+    ) -> list[RunRecord]:
+        """Return the run history, newest first: every job that ended, and every
+        fire time that coalescing gave no job (see :class:`~apsnb.RunRecord`).
+
+        :param schedule_id: only the runs of this schedule
+        :param task_id: only the runs of this task
+        :param since: only runs that finished at or after this (aware) time
+        :param until: only runs that finished before this (aware) time
+        :param limit: at most this many, the newest (``None``: all)
+        """
+        await self._start_services()
+        return await self.data_store.get_runs(
+            schedule_id=schedule_id,
+            task_id=task_id,
+            since=as_optional_aware_datetime(since, "since"),
+            until=as_optional_aware_datetime(until, "until"),
+            limit=limit,
+        )
+
     async def cleanup(self) -> None:
-        """Purge expired job results and finished schedules now."""
+        """Purge expired job results, old run records and finished schedules now."""
         await self._start_services()
         await self.data_store.cleanup()

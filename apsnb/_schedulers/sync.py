@@ -31,6 +31,7 @@ _PROXIED = (
     "get_job_result",
     "get_jobs",
     "get_next_event",
+    "get_runs",
     "get_schedule",
     "get_schedules",
     "get_tasks",

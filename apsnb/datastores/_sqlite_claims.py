@@ -24,8 +24,10 @@ from .._events import (
     JobRemoved,
     ScheduleDeserializationFailed,
 )
+from .._runs import RunRecord
 from .._structures import Job, JobResult, Schedule, utcnow
 from . import _sqlite_jobs as jobs_sql
+from . import _sqlite_runs as runs_sql
 from . import _sqlite_schedules as schedules_sql
 from ._indexes import instant
 from ._sqlite_rows import Row, RowCodec, from_microseconds
@@ -37,11 +39,13 @@ logger = logging.getLogger("apsnb.datastores.sqlite")
 class Claims:
     """Claims due schedules and waiting jobs for schedulers, in one transaction."""
 
-    __slots__ = ("_codec", "_location")
+    __slots__ = ("_codec", "_location", "keep_runs")
 
-    def __init__(self, codec: RowCodec, location: str) -> None:
+    def __init__(self, codec: RowCodec, location: str, *, keep_runs: bool) -> None:
         self._codec = codec
         self._location = location
+        #: Whether jobs that end get a run record (the store's history retention).
+        self.keep_runs = keep_runs
 
     def acquire_schedules(
         self,
@@ -161,6 +165,9 @@ class Claims:
         if result.expires_at > result.finished_at:
             result_row, _ = self._codec.result_row(result)
         jobs_sql.finish_job(database, row["id"], result_row)
+        if self.keep_runs:
+            record = RunRecord.for_result(job, result, scheduler_id)
+            runs_sql.add_run_rows(database, [runs_sql.run_row(record)])
         return [
             JobRemoved(job_id=job.id, task_id=job.task_id),
             JobReleased.for_result(job, result, scheduler_id),

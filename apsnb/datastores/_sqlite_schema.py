@@ -28,6 +28,7 @@ TASKS = "apsnb_tasks"
 SCHEDULES = "apsnb_schedules"
 JOBS = "apsnb_jobs"
 RESULTS = "apsnb_job_results"
+RUNS = "apsnb_runs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +149,43 @@ def _serialized_text_version_2(database: Database) -> None:
                 )
 
 
+def _create_version_3(database: Database) -> None:
+    for statement in _VERSION_3:
+        database.execute(statement)
+
+
+_VERSION_3 = (
+    # position: the order records were written in, which breaks ties of
+    # finished_at_us (the coalesced fire times of one pass share it).
+    f"""CREATE TABLE {RUNS} (
+        position INTEGER PRIMARY KEY,
+        task_id TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        finished_at_us INTEGER NOT NULL,
+        schedule_id TEXT,
+        job_id TEXT,
+        scheduled_fire_time TEXT,
+        started_at TEXT,
+        scheduler_id TEXT,
+        reason TEXT,
+        exception_type TEXT,
+        exception_message TEXT,
+        output_path TEXT
+    )""",
+    # Newest first, and pruning by age, walk the first index; one schedule's runs
+    # the second, so that the latest runs of one schedule among 100,000 are a range.
+    f"CREATE INDEX {RUNS}_finished ON {RUNS} (finished_at_us, position)",
+    f"CREATE INDEX {RUNS}_schedule ON {RUNS} (schedule_id, finished_at_us, position)",
+)
+
 #: Every step, oldest first; the last one's version is the one this apsnb writes.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks, schedules, jobs and job results", _create_version_1),
     Migration(
         2, "serialized values as TEXT when they are UTF-8", _serialized_text_version_2
     ),
+    Migration(3, "run history", _create_version_3),
 )
 
 

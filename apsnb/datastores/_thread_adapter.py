@@ -29,6 +29,7 @@ from ..eventbrokers.local import LocalEventBroker
 
 if TYPE_CHECKING:
     from .._enums import ConflictPolicy
+    from .._runs import RunRecord
     from .._structures import Job, JobResult, Schedule, ScheduleResult, Task
 
 P = ParamSpec("P")
@@ -174,6 +175,24 @@ class _SyncDataStoreAdapter(AsyncDataStore):
 
     async def get_job_result(self, job_id: UUID) -> JobResult | None:
         return await self._call(self._store.get_job_result, job_id)
+
+    async def get_runs(
+        self,
+        *,
+        schedule_id: str | None = None,
+        task_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        return await self._call(
+            self._store.get_runs,
+            schedule_id=schedule_id,
+            task_id=task_id,
+            since=since,
+            until=until,
+            limit=limit,
+        )
 
     async def extend_acquired_schedule_leases(
         self, scheduler_id: str, schedule_ids: set[str], duration: timedelta

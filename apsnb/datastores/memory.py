@@ -23,9 +23,11 @@ from .._events import (
     TaskUpdated,
 )
 from .._exceptions import ConflictingIdError, ScheduleLookupError, TaskLookupError
+from .._runs import DEFAULT_HISTORY_RETENTION, RunRecord, check_retention
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
 from ..abc import DataStore, EventBroker, _checked_update
 from ._memory_jobs import JobTable
+from ._memory_runs import RunLog
 from ._memory_schedules import ScheduleTable
 
 __all__ = ("MemoryDataStore",)
@@ -47,13 +49,18 @@ class MemoryDataStore(DataStore):
     trigger of a schedule returned by ``acquire_schedules()`` belongs to the claim's
     holder until it releases the schedule. ``get_schedules()`` returns copies of the
     triggers, so previewing their fire times is safe.
+
+    :param history_retention: how long run records are kept (see :meth:`get_runs`);
+        ``timedelta(0)`` keeps none, ``None`` keeps them all
     """
 
     #: The store's calls never block, so the async scheduler calls them directly on
     #: its event loop instead of in a worker thread.
     blocking: ClassVar[bool] = False
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, history_retention: timedelta | None = DEFAULT_HISTORY_RETENTION
+    ) -> None:
         # One lock for everything: each call is short, and taking several locks in
         # the right order would cost more than it saves.
         self._lock = threading.Lock()
@@ -61,6 +68,7 @@ class MemoryDataStore(DataStore):
         self._tasks: dict[str, Task] = {}
         self._schedules = ScheduleTable()
         self._jobs = JobTable(self._is_saturated)
+        self._runs = RunLog(check_retention(history_retention))
 
     def __repr__(self) -> str:
         return (
@@ -212,6 +220,8 @@ class MemoryDataStore(DataStore):
                             schedule_id=job.schedule_id,
                         )
                     )
+                if result.missed and self._runs.enabled:
+                    self._runs.add(result.missed)
                 if result.next_fire_time is None:
                     events.append(_removed(schedule, finished=True))
                 else:
@@ -293,6 +303,8 @@ class MemoryDataStore(DataStore):
             if stored is None:
                 return
             self._jobs.finish(stored, result)
+            if self._runs.enabled:
+                self._runs.add([RunRecord.for_result(stored, result, scheduler_id)])
         self._publish([JobRemoved(job_id=job.id, task_id=stored.task_id)])
 
     def get_job_result(self, job_id: UUID) -> JobResult | None:
@@ -301,6 +313,24 @@ class MemoryDataStore(DataStore):
         if result is None or result.expires_at <= utcnow():
             return None
         return result
+
+    def get_runs(
+        self,
+        *,
+        schedule_id: str | None = None,
+        task_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        with self._lock:
+            return self._runs.newest_first(
+                schedule_id=schedule_id,
+                task_id=task_id,
+                since=since,
+                until=until,
+                limit=limit,
+            )
 
     def extend_acquired_job_leases(
         self, scheduler_id: str, job_ids: set[UUID], duration: timedelta
@@ -325,6 +355,7 @@ class MemoryDataStore(DataStore):
         now = utcnow()
         with self._lock:
             self._jobs.drop_expired_results(now)
+            self._runs.prune(now)
             events = self._abandon_expired_claims(now)
             events += [
                 _removed(self._schedules.delete(id), finished=True)
@@ -351,6 +382,8 @@ class MemoryDataStore(DataStore):
         """
         result = JobResult.from_job(job, outcome, finished_at=now)
         self._jobs.finish(job, result)
+        if self._runs.enabled:
+            self._runs.add([RunRecord.for_result(job, result, scheduler_id)])
         return [
             JobRemoved(job_id=job.id, task_id=job.task_id),
             JobReleased.for_result(job, result, scheduler_id),

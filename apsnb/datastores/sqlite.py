@@ -24,11 +24,13 @@ from .._events import (
     TaskUpdated,
 )
 from .._exceptions import ScheduleLookupError, TaskLookupError
+from .._runs import DEFAULT_HISTORY_RETENTION, RunRecord, check_retention
 from .._state import dump_trigger, dump_zoned_datetime, load_zoned_datetime
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
 from ..abc import DataStore, EventBroker, Serializer, _checked_update
 from ..serializers.json import JSONSerializer
 from . import _sqlite_jobs as jobs_sql
+from . import _sqlite_runs as runs_sql
 from . import _sqlite_schedules as schedules_sql
 from ._indexes import instant
 from ._sqlite_claims import Claims
@@ -68,6 +70,8 @@ class SQLiteDataStore(DataStore):
         connection's lock before an attempt fails
     :param retry: how often and how long to try again when the database stays
         locked (see :class:`RetrySettings`)
+    :param history_retention: how long run records are kept (see :meth:`get_runs`);
+        ``timedelta(0)`` keeps none, ``None`` keeps them all
     """
 
     #: The store's calls block on disk and locks: the scheduler runs them in a
@@ -82,6 +86,7 @@ class SQLiteDataStore(DataStore):
         poll_interval: float = 1.0,
         busy_timeout: float = 5.0,
         retry: RetrySettings = RetrySettings(),  # noqa: B008 (frozen)
+        history_retention: timedelta | None = DEFAULT_HISTORY_RETENTION,
     ) -> None:
         if not poll_interval > 0:
             raise ValueError(f"poll_interval={poll_interval!r}: give seconds above 0")
@@ -89,12 +94,16 @@ class SQLiteDataStore(DataStore):
             raise ValueError(f"busy_timeout={busy_timeout!r}: give seconds, 0 or more")
         self.serializer = serializer if serializer is not None else JSONSerializer()
         self.poll_interval = poll_interval
+        self.history_retention = check_retention(history_retention)
+        keep_runs = history_retention is None or history_retention > timedelta(0)
         self._codec = RowCodec(self.serializer)
         self._event_broker: EventBroker | None = None
         self._connection = SQLiteConnection(
             path_or_db, busy_timeout=busy_timeout, retry=retry, prepare=prepare_schema
         )
-        self._claims = Claims(self._codec, self._connection.location)
+        self._claims = Claims(
+            self._codec, self._connection.location, keep_runs=keep_runs
+        )
 
     def __repr__(self) -> str:
         path = self._connection.path
@@ -287,16 +296,23 @@ class SQLiteDataStore(DataStore):
         job_rows = [
             [self._codec.job_row(job) for job in result.jobs] for result in results
         ]
+        run_rows = [
+            [runs_sql.run_row(record) for record in result.missed]
+            if self._claims.keep_runs
+            else []
+            for result in results
+        ]
 
         def release(database: Database) -> list[str | None]:
             # The fire times' jobs go in with the release, in the same transaction: a
             # crash between the two would otherwise lose or repeat them.
             held = []
-            for change, rows in zip(changes, job_rows, strict=True):
+            for change, rows, runs in zip(changes, job_rows, run_rows, strict=True):
                 task_id = schedules_sql.release_schedule(database, scheduler_id, change)
                 if task_id is not None:
                     for row in rows:
                         jobs_sql.add_job_row(database, row)
+                    runs_sql.add_run_rows(database, runs)
                 held.append(task_id)
             return held
 
@@ -416,18 +432,32 @@ class SQLiteDataStore(DataStore):
                 row, notes = self._codec.result_row(result)
                 for note in notes:
                     logger.warning("job %s: %s", job.id, note.removeprefix("[apsnb] "))
-            finished.append((job, row))
+            run = None
+            if self._claims.keep_runs:
+                run = runs_sql.run_row(RunRecord.for_result(job, result, scheduler_id))
+            finished.append((job, row, run))
 
         def finish(database: Database) -> list[str | None]:
-            return [
-                jobs_sql.finish_job(database, str(job.id), row) for job, row in finished
+            task_ids = [
+                jobs_sql.finish_job(database, str(job.id), row)
+                for job, row, _ in finished
             ]
+            # Only the jobs this release removed: the first release wins.
+            runs_sql.add_run_rows(
+                database,
+                (
+                    run
+                    for (_, _, run), task_id in zip(finished, task_ids, strict=True)
+                    if task_id is not None and run is not None
+                ),
+            )
+            return task_ids
 
         task_ids = self._write(finish)
         self._publish(
             [
                 JobRemoved(job_id=job.id, task_id=task_id)
-                for (job, _), task_id in zip(finished, task_ids, strict=True)
+                for (job, _, _), task_id in zip(finished, task_ids, strict=True)
                 if task_id is not None
             ]
         )
@@ -440,6 +470,40 @@ class SQLiteDataStore(DataStore):
         for note in notes:
             logger.warning("job %s: %s", job_id, note.removeprefix("[apsnb] "))
         return None if result.expires_at <= utcnow() else result
+
+    def get_runs(
+        self,
+        *,
+        schedule_id: str | None = None,
+        task_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        """Return run records, newest first (see the contract).
+
+        A row that cannot be read is left out, with a log line.
+        """
+        rows = self._read(
+            lambda db: runs_sql.run_rows(
+                db,
+                schedule_id=schedule_id,
+                task_id=task_id,
+                since=since,
+                until=until,
+                limit=limit,
+            )
+        )
+        records = []
+        for row in rows:
+            try:
+                records.append(runs_sql.record(row))
+            except Exception as error:
+                logger.error(
+                    "run record %s in %s cannot be read; it is skipped: %s",
+                    row.get("position"), self._connection.location, error,
+                )  # fmt: skip
+        return records
 
     def extend_acquired_job_leases(
         self, scheduler_id: str, job_ids: set[UUID], duration: timedelta
@@ -468,6 +532,8 @@ class SQLiteDataStore(DataStore):
             now = utcnow()
             now_us = instant(now)
             jobs_sql.drop_expired_results(database, now_us)
+            if self.history_retention is not None:
+                runs_sql.prune_runs(database, now - self.history_retention)
             events = self._claims.abandon_expired_claims(database, now)
             events += [
                 ScheduleRemoved(schedule_id=id, task_id=task_id, finished=True)

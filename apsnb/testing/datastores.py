@@ -25,10 +25,12 @@ import pytest
 pytest.register_assert_rewrite(
     "apsnb.testing._store_schedule_checks",
     "apsnb.testing._store_job_checks",
+    "apsnb.testing._store_run_checks",
     "apsnb.testing._store_update_checks",
 )
 
 from ._store_job_checks import JobChecks  # noqa: E402
+from ._store_run_checks import RunChecks  # noqa: E402
 from ._store_schedule_checks import TaskAndScheduleChecks  # noqa: E402
 from ._store_update_checks import ScheduleUpdateChecks  # noqa: E402
 
@@ -36,12 +38,14 @@ __all__ = ("DataStoreConformance",)
 
 
 @pytest.mark.anyio
-class DataStoreConformance(TaskAndScheduleChecks, ScheduleUpdateChecks, JobChecks):
+class DataStoreConformance(
+    TaskAndScheduleChecks, ScheduleUpdateChecks, JobChecks, RunChecks
+):
     """The tests every data store passes, synchronous or asynchronous.
 
     Subclass it (the name must start with ``Test`` for pytest to collect it) and
     define a ``datastore`` fixture that returns a new, unstarted ``DataStore`` or
-    ``AsyncDataStore``, with nothing in it. Each test wraps the store with the same
+    ``AsyncDataStore``, with nothing in it and its default history retention. Each test wraps the store with the same
     adapter the scheduler uses (a synchronous store runs in a worker thread), starts
     it with an ``AsyncLocalEventBroker``, checks what it returns and the events it
     publishes, and stops it.

@@ -1,0 +1,72 @@
+"""The run history of a MemoryDataStore: records in time order, pruned by age."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from itertools import count, islice
+
+from .._runs import RunRecord
+from ._indexes import instant
+
+
+class RunLog:
+    """Run records ordered by ``finished_at``, then by when they were added.
+
+    Records nearly always arrive in time order, so keeping the list sorted costs an
+    append. Not thread safe: the store calls it under its lock.
+
+    :param retention: how long a record is kept (``None``: for ever; zero: none is
+        kept at all)
+    """
+
+    __slots__ = ("_entries", "_sequence", "retention")
+
+    def __init__(self, retention: timedelta | None) -> None:
+        self.retention = retention
+        self._entries: list[tuple[int, int, RunRecord]] = []
+        self._sequence = count()
+
+    @property
+    def enabled(self) -> bool:
+        return self.retention is None or self.retention > timedelta(0)
+
+    def add(self, records: Iterable[RunRecord]) -> None:
+        entries = self._entries
+        for record in records:
+            entry = (instant(record.finished_at), next(self._sequence), record)
+            if not entries or entries[-1] < entry:
+                entries.append(entry)
+            else:
+                insort(entries, entry)
+
+    def prune(self, now: datetime) -> None:
+        """Drop the records older than the retention period."""
+        if self.retention is None:
+            return
+        cutoff = bisect_left(self._entries, (instant(now - self.retention), -1))
+        del self._entries[:cutoff]
+
+    def newest_first(
+        self,
+        *,
+        schedule_id: str | None,
+        task_id: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int | None,
+    ) -> list[RunRecord]:
+        """The records that match, newest first (``since`` inclusive, ``until`` not)."""
+        entries = self._entries
+        start = 0 if since is None else bisect_left(entries, (instant(since), -1))
+        end = len(entries)
+        if until is not None:
+            end = bisect_left(entries, (instant(until), -1))
+        matching: Iterator[RunRecord] = (
+            record
+            for record in (entries[i][2] for i in range(end - 1, start - 1, -1))
+            if (schedule_id is None or record.schedule_id == schedule_id)
+            and (task_id is None or record.task_id == task_id)
+        )
+        return list(matching if limit is None else islice(matching, limit))
