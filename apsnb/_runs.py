@@ -18,7 +18,7 @@ from ._enums import JobOutcome
 from ._state import dump_zoned_datetime, load_zoned_datetime
 from ._structures import Job, JobResult
 
-__all__ = ("DEFAULT_HISTORY_RETENTION", "RunRecord", "check_retention")
+__all__ = ("DEFAULT_HISTORY_RETENTION", "RunRecord", "check_retention", "keeps_runs")
 
 #: How long stores keep run records unless told otherwise.
 DEFAULT_HISTORY_RETENTION = timedelta(days=30)
@@ -200,6 +200,11 @@ def check_retention(retention: timedelta | None) -> timedelta | None:
         f"history_retention={retention!r}: give a timedelta of 0 or more (0 keeps "
         f"no run history), or None to keep it for ever"
     )
+
+
+def keeps_runs(retention: timedelta | None) -> bool:
+    """Whether a store with this ``history_retention`` writes run records at all."""
+    return retention is None or retention > timedelta(0)
 
 
 def exception_type(exception: BaseException) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from itertools import count, islice
 
-from .._runs import RunRecord
+from .._runs import RunRecord, keeps_runs
 from ._indexes import instant
 
 
@@ -30,7 +30,7 @@ class RunLog:
 
     @property
     def enabled(self) -> bool:
-        return self.retention is None or self.retention > timedelta(0)
+        return keeps_runs(self.retention)
 
     def add(self, records: Iterable[RunRecord]) -> None:
         entries = self._entries

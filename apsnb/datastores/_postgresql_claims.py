@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 
 from .._enums import JobOutcome
 from .._events import Event, JobReleased, JobRemoved
+from .._runs import RunRecord
 from .._structures import Job, JobResult, Schedule, utcnow
 from . import _postgresql_jobs as jobs_sql
+from . import _postgresql_runs as runs_sql
 from . import _postgresql_schedules as schedules_sql
 from ._indexes import instant
 from ._postgresql_connection import Cursor
@@ -27,11 +29,22 @@ from ._sqlite_schedules import UNREADABLE
 class ServerClaims:
     """Claims due schedules and waiting jobs for schedulers, in one transaction."""
 
-    __slots__ = ("_codec", "_reader", "_tables", "read_jobs", "read_schedules")
+    __slots__ = (
+        "_codec",
+        "_reader",
+        "_tables",
+        "keep_runs",
+        "read_jobs",
+        "read_schedules",
+    )
 
-    def __init__(self, codec: RowCodec, location: str, tables: Tables) -> None:
+    def __init__(
+        self, codec: RowCodec, location: str, tables: Tables, *, keep_runs: bool
+    ) -> None:
         self._codec = codec
         self._tables = tables
+        #: Whether jobs that end get a run record (the store's history retention).
+        self.keep_runs = keep_runs
         # Reading rows (and reporting the unreadable ones) is the SQLite store's.
         self._reader = Claims(codec, location)
         self.read_schedules = self._reader.read_schedules
@@ -135,6 +148,9 @@ class ServerClaims:
         if result.expires_at > result.finished_at:
             result_row, _ = self._codec.result_row(result)
         jobs_sql.finish_jobs(cur, self._tables, [(row["id"], result_row)])
+        if self.keep_runs:
+            record = RunRecord.for_result(job, result, scheduler_id)
+            runs_sql.add_run_rows(cur, self._tables, [runs_sql.run_row(record)])
         return [
             JobRemoved(job_id=job.id, task_id=job.task_id),
             JobReleased.for_result(job, result, scheduler_id),

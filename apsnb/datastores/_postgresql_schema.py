@@ -55,6 +55,10 @@ class Tables:
     def results(self) -> str:
         return self._name("apsnb_job_results")
 
+    @property
+    def runs(self) -> str:
+        return self._name("apsnb_runs")
+
 
 @dataclass(frozen=True, slots=True)
 class Migration:
@@ -148,9 +152,35 @@ def _version_1(t: Tables) -> tuple[str, ...]:
     )
 
 
+def _version_2(t: Tables) -> tuple[str, ...]:
+    # As the SQLite store's run history (its schema step 3).
+    return (
+        f"""CREATE TABLE {t.runs} (
+            position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            task_id text NOT NULL,
+            outcome text NOT NULL,
+            finished_at text NOT NULL,
+            finished_at_us bigint NOT NULL,
+            schedule_id text,
+            job_id text,
+            scheduled_fire_time text,
+            started_at text,
+            scheduler_id text,
+            reason text,
+            exception_type text,
+            exception_message text,
+            output_path text
+        )""",
+        f"CREATE INDEX apsnb_runs_finished ON {t.runs} (finished_at_us, position)",
+        f"""CREATE INDEX apsnb_runs_schedule ON {t.runs}
+            (schedule_id, finished_at_us, position)""",
+    )
+
+
 #: Every step, oldest first; the last one's version is the one this apsnb writes.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tasks, schedules, jobs and job results", _version_1),
+    Migration(2, "run history", _version_2),
 )
 
 #: Serializes schema changes across processes (an arbitrary, fixed number).

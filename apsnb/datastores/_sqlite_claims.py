@@ -41,7 +41,9 @@ class Claims:
 
     __slots__ = ("_codec", "_location", "keep_runs")
 
-    def __init__(self, codec: RowCodec, location: str, *, keep_runs: bool) -> None:
+    def __init__(
+        self, codec: RowCodec, location: str, *, keep_runs: bool = True
+    ) -> None:
         self._codec = codec
         self._location = location
         #: Whether jobs that end get a run record (the store's history retention).

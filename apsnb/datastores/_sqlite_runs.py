@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,8 @@ from .._runs import RunRecord
 from ._indexes import instant
 from ._sqlite_rows import Row, fetch_rows
 from ._sqlite_schema import RUNS
+
+logger = logging.getLogger("apsnb.datastores")
 
 _COLUMNS = (
     "task_id",
@@ -41,7 +44,9 @@ def run_row(record: RunRecord) -> Row:
 
 
 def add_run_rows(database: Database, rows: Iterable[Row]) -> None:
-    database.conn.executemany(_INSERT, rows)
+    rows = list(rows)
+    if rows:
+        database.conn.executemany(_INSERT, rows)
 
 
 def run_rows(
@@ -76,8 +81,18 @@ def run_rows(
     )
 
 
-def record(row: Row) -> RunRecord:
-    return RunRecord.unmarshal(row)
+def read_run_records(rows: Iterable[Row], location: str) -> list[RunRecord]:
+    """The records of the rows; a row that cannot be read is left out and logged."""
+    records = []
+    for row in rows:
+        try:
+            records.append(RunRecord.unmarshal(row))
+        except Exception as error:
+            logger.error(
+                "run record %s in %s cannot be read; it is skipped: %s",
+                row.get("position"), location, error,
+            )  # fmt: skip
+    return records
 
 
 def prune_runs(database: Database, before: datetime) -> None:

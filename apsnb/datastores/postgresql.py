@@ -26,11 +26,18 @@ from .._events import (
     TaskUpdated,
 )
 from .._exceptions import ScheduleLookupError, TaskLookupError
+from .._runs import (
+    DEFAULT_HISTORY_RETENTION,
+    RunRecord,
+    check_retention,
+    keeps_runs,
+)
 from .._state import dump_trigger, dump_zoned_datetime, load_zoned_datetime
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
 from ..abc import DataStore, EventBroker, Serializer, _checked_update
 from ..serializers.json import JSONSerializer
 from . import _postgresql_jobs as jobs_sql
+from . import _postgresql_runs as runs_sql
 from . import _postgresql_schedules as schedules_sql
 from ._indexes import instant
 from ._postgresql_claims import ServerClaims
@@ -41,6 +48,7 @@ from ._postgresql_connection import (
 )
 from ._postgresql_schema import Tables
 from ._sqlite_rows import Row, RowCodec, from_microseconds
+from ._sqlite_runs import read_run_records
 
 __all__ = ("PostgreSQLDataStore", "PostgreSQLRetrySettings")
 
@@ -76,6 +84,8 @@ class PostgreSQLDataStore(DataStore):
         at the store
     :param max_connections: the size of the store's own pool
     :param retry: how often and how long temporary failures are retried
+    :param history_retention: how long run records are kept (see :meth:`get_runs`);
+        ``timedelta(0)`` keeps none, ``None`` keeps them all
     """
 
     #: Calls wait on the network: the scheduler runs them in a worker thread.
@@ -90,6 +100,7 @@ class PostgreSQLDataStore(DataStore):
         poll_interval: float = 1.0,
         max_connections: int = 4,
         retry: PostgreSQLRetrySettings = PostgreSQLRetrySettings(),  # noqa: B008
+        history_retention: timedelta | None = DEFAULT_HISTORY_RETENTION,
     ) -> None:
         if not poll_interval > 0:
             raise ValueError(f"poll_interval={poll_interval!r}: give seconds above 0")
@@ -99,6 +110,7 @@ class PostgreSQLDataStore(DataStore):
             raise ValueError(f"schema={schema!r}: give a schema name, or None")
         self.serializer = serializer if serializer is not None else JSONSerializer()
         self.poll_interval = poll_interval
+        self.history_retention = check_retention(history_retention)
         self.schema = schema
         self._tables = Tables(schema)
         self._codec = RowCodec(self.serializer)
@@ -110,7 +122,10 @@ class PostgreSQLDataStore(DataStore):
             max_connections=max_connections,
         )
         self._claims = ServerClaims(
-            self._codec, self._connection.location, self._tables
+            self._codec,
+            self._connection.location,
+            self._tables,
+            keep_runs=keeps_runs(self.history_retention),
         )
 
     def __repr__(self) -> str:
@@ -317,6 +332,12 @@ class PostgreSQLDataStore(DataStore):
         job_rows = [
             [self._codec.job_row(job) for job in result.jobs] for result in results
         ]
+        run_rows = [
+            [runs_sql.run_row(record) for record in result.missed]
+            if self._claims.keep_runs
+            else []
+            for result in results
+        ]
 
         def release(cur: Cursor) -> list[str | None]:
             # The fire times' jobs go in with the release, in the same transaction: a
@@ -333,6 +354,16 @@ class PostgreSQLDataStore(DataStore):
                     if task_id is not None
                     for row in rows
                 ],
+            )
+            runs_sql.add_run_rows(
+                cur,
+                self._tables,
+                (
+                    row
+                    for task_id, rows in zip(held, run_rows, strict=True)
+                    if task_id is not None
+                    for row in rows
+                ),
             )
             return held
 
@@ -441,6 +472,7 @@ class PostgreSQLDataStore(DataStore):
     ) -> None:
         """Release several finished jobs in one transaction (see :meth:`release_job`)."""
         finished: list[tuple[str, Row | None]] = []
+        runs: dict[str, Row] = {}
         for job, result in results:
             row = None
             if result.expires_at > result.finished_at:
@@ -448,10 +480,19 @@ class PostgreSQLDataStore(DataStore):
                 for note in notes:
                     logger.warning("job %s: %s", job.id, note.removeprefix("[apsnb] "))
             finished.append((str(job.id), row))
+            if self._claims.keep_runs:
+                record = RunRecord.for_result(job, result, scheduler_id)
+                runs[str(job.id)] = runs_sql.run_row(record)
 
-        deleted = self._run(
-            lambda cur: jobs_sql.finish_jobs(cur, self._tables, finished)
-        )
+        def finish(cur: Cursor) -> dict[str, str]:
+            deleted = jobs_sql.finish_jobs(cur, self._tables, finished)
+            # Only the jobs this release removed: the first release wins.
+            runs_sql.add_run_rows(
+                cur, self._tables, (runs[id] for id in deleted if id in runs)
+            )
+            return deleted
+
+        deleted = self._run(finish)
         self._publish(
             [
                 JobRemoved(job_id=job.id, task_id=deleted[str(job.id)])
@@ -468,6 +509,32 @@ class PostgreSQLDataStore(DataStore):
         for note in notes:
             logger.warning("job %s: %s", job_id, note.removeprefix("[apsnb] "))
         return None if result.expires_at <= utcnow() else result
+
+    def get_runs(
+        self,
+        *,
+        schedule_id: str | None = None,
+        task_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        """Return run records, newest first (see the contract).
+
+        A row that cannot be read is left out, with a log line.
+        """
+        rows = self._run(
+            lambda cur: runs_sql.run_rows(
+                cur,
+                self._tables,
+                schedule_id=schedule_id,
+                task_id=task_id,
+                since=since,
+                until=until,
+                limit=limit,
+            )
+        )
+        return read_run_records(rows, self._connection.location)
 
     def extend_acquired_job_leases(
         self, scheduler_id: str, job_ids: set[UUID], duration: timedelta
@@ -495,6 +562,8 @@ class PostgreSQLDataStore(DataStore):
         def clean(cur: Cursor) -> list[Event]:
             now = utcnow()
             jobs_sql.drop_expired_results(cur, self._tables, instant(now))
+            if self.history_retention is not None:
+                runs_sql.prune_runs(cur, self._tables, now - self.history_retention)
             events = self._claims.abandon_expired_claims(cur, now)
             events += [
                 ScheduleRemoved(schedule_id=id, task_id=task_id, finished=True)

@@ -24,7 +24,12 @@ from .._events import (
     TaskUpdated,
 )
 from .._exceptions import ScheduleLookupError, TaskLookupError
-from .._runs import DEFAULT_HISTORY_RETENTION, RunRecord, check_retention
+from .._runs import (
+    DEFAULT_HISTORY_RETENTION,
+    RunRecord,
+    check_retention,
+    keeps_runs,
+)
 from .._state import dump_trigger, dump_zoned_datetime, load_zoned_datetime
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
 from ..abc import DataStore, EventBroker, Serializer, _checked_update
@@ -95,14 +100,15 @@ class SQLiteDataStore(DataStore):
         self.serializer = serializer if serializer is not None else JSONSerializer()
         self.poll_interval = poll_interval
         self.history_retention = check_retention(history_retention)
-        keep_runs = history_retention is None or history_retention > timedelta(0)
         self._codec = RowCodec(self.serializer)
         self._event_broker: EventBroker | None = None
         self._connection = SQLiteConnection(
             path_or_db, busy_timeout=busy_timeout, retry=retry, prepare=prepare_schema
         )
         self._claims = Claims(
-            self._codec, self._connection.location, keep_runs=keep_runs
+            self._codec,
+            self._connection.location,
+            keep_runs=keeps_runs(self.history_retention),
         )
 
     def __repr__(self) -> str:
@@ -494,16 +500,7 @@ class SQLiteDataStore(DataStore):
                 limit=limit,
             )
         )
-        records = []
-        for row in rows:
-            try:
-                records.append(runs_sql.record(row))
-            except Exception as error:
-                logger.error(
-                    "run record %s in %s cannot be read; it is skipped: %s",
-                    row.get("position"), self._connection.location, error,
-                )  # fmt: skip
-        return records
+        return runs_sql.read_run_records(rows, self._connection.location)
 
     def extend_acquired_job_leases(
         self, scheduler_id: str, job_ids: set[UUID], duration: timedelta
