@@ -70,7 +70,7 @@ def test_tables_go_in_the_schema_and_installations_do_not_see_each_other(
             first,
         )
         assert [row[0] for row in tables] == [
-            "apsnb_job_results", "apsnb_jobs", "apsnb_schedules",
+            "apsnb_job_results", "apsnb_jobs", "apsnb_runs", "apsnb_schedules",
             "apsnb_schema_version", "apsnb_tasks",
         ]  # fmt: skip
     finally:
