@@ -27,8 +27,10 @@ from ._exceptions import DataStoreSchemaError as DataStoreSchemaError
 from ._exceptions import DataStoreUnavailable as DataStoreUnavailable
 from ._exceptions import DeserializationError as DeserializationError
 from ._exceptions import IncompatibleDataStore as IncompatibleDataStore
+from ._exceptions import InvalidChoice as InvalidChoice
 from ._exceptions import InvalidCronField as InvalidCronField
 from ._exceptions import InvalidCrontab as InvalidCrontab
+from ._exceptions import InvalidFireTime as InvalidFireTime
 from ._exceptions import InvalidTriggerArgument as InvalidTriggerArgument
 from ._exceptions import InvalidTriggerArgumentType as InvalidTriggerArgumentType
 from ._exceptions import InvalidTriggerForm as InvalidTriggerForm
@@ -154,8 +156,10 @@ __all__ = (
     "DeserializationError",
     "Event",
     "IncompatibleDataStore",
+    "InvalidChoice",
     "InvalidCronField",
     "InvalidCrontab",
+    "InvalidFireTime",
     "InvalidTriggerArgument",
     "InvalidTriggerArgumentType",
     "InvalidTriggerForm",

@@ -4,16 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from enum import Enum
 from functools import cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ._exceptions import (
+    InvalidChoice,
     InvalidTriggerArgument,
     InvalidTriggerArgumentType,
     NaiveDatetimeError,
     UnknownTimeZone,
 )
 from .abc import Trigger
+
+_E = TypeVar("_E", bound=Enum)
+
+
+def as_choice(kind: type[_E], value: _E | str, setting: str) -> _E:
+    """The member of ``kind`` that ``value`` is or names, else :class:`InvalidChoice`
+    listing the names it takes."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidChoice(setting, value, [member.value for member in kind]) from None
 
 
 @cache

@@ -76,8 +76,18 @@ class InvalidTriggerArgumentType(ApsnbError, TypeError):
         self.argument = argument
         self.value = value
         super().__init__(
-            f"{argument}={value!r} is a {type(value).__name__}; expected {expected}"
+            f"{argument}={value!r} is {with_article(type(value).__name__)}; "
+            f"expected {expected}"
         )
+
+
+class InvalidFireTime(ApsnbError, ValueError):
+    """Raised when a trigger's ``next()`` returns something other than an aware
+    datetime or ``None`` (``apsnb.lab.check_trigger`` finds every such problem)."""
+
+    def __init__(self, trigger: object, what: str, fix: str) -> None:
+        self.trigger = trigger
+        super().__init__(f"{trigger!r}: {what}. Fix: {fix}")
 
 
 class TriggerNeverFires(ApsnbError, ValueError):
@@ -130,6 +140,11 @@ class MaxIterationsReached(ApsnbError, RuntimeError):
         super().__init__("\n".join(lines))
 
 
+def with_article(noun: str) -> str:
+    """``an int``, ``a str``: the noun with its indefinite article."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def _callable_name(func: object) -> str:
     """``module:qualname`` (no memory address, unlike a function's repr)."""
     qualname = getattr(func, "__qualname__", None)
@@ -154,6 +169,19 @@ class MaxSkipsReached(ApsnbError, RuntimeError):
             f"every one of {max_skips} fire times in a row, from {first.isoformat()} "
             f"to {last.isoformat()}, was excluded. Check that the excluded dates and "
             f"triggers leave some fire times, or raise max_skips"
+        )
+
+
+class InvalidChoice(ApsnbError, ValueError):
+    """Raised when a setting that takes one of a few values gets another one."""
+
+    def __init__(self, setting: str, value: object, choices: Sequence[str]) -> None:
+        self.setting = setting
+        self.value = value
+        self.choices = tuple(choices)
+        listed = ", ".join(map(repr, self.choices))
+        super().__init__(
+            f"{setting}={value!r} is not a valid value; choose one of {listed}"
         )
 
 

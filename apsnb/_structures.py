@@ -84,6 +84,22 @@ class Task:
         """A shallow copy, with the given fields changed."""
         return _copy(self, changes)
 
+    def __repr__(self) -> str:
+        # func=None reads like a failure, but it means the function is bound by id in
+        # the process that configured the task (a notebook's own function).
+        func = (
+            repr(self.func)
+            if self.func is not None
+            else "None (bound by id in the process that configured it)"
+        )
+        fields = [f"id={self.id!r}", f"func={func}"]
+        fields += [
+            f"{name}={getattr(self, name)!r}"
+            for name in ("job_executor", "max_running_jobs", "misfire_grace_time",
+                         "metadata", "running_jobs")
+        ]  # fmt: skip
+        return f"Task({', '.join(fields)})"
+
     def marshal(self) -> dict[str, Any]:
         return {
             "id": self.id,

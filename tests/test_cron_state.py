@@ -448,7 +448,7 @@ def test_unknown_time_zone_is_refused_with_examples() -> None:
 
 
 def test_time_zone_of_wrong_type_is_a_type_error() -> None:
-    with pytest.raises(InvalidTriggerArgumentType, match="timezone=5 is a int") as info:
+    with pytest.raises(InvalidTriggerArgumentType, match="timezone=5 is an int") as info:
         CronTrigger(hour=9, start_time=START, timezone=5)  # type: ignore[arg-type]
     assert isinstance(info.value, TypeError)
 
@@ -482,3 +482,8 @@ def test_pickle_of_a_fresh_trigger_keeps_its_start() -> None:
     trigger = keyword_trigger()
     clone = pickle.loads(pickle.dumps(trigger))
     assert fires(clone, 3) == fires(keyword_trigger(), 3)
+
+
+def test_a_value_of_the_wrong_type_is_named_with_its_article() -> None:
+    with pytest.raises(InvalidTriggerArgumentType, match=r"hour=\[9\] is a list;"):
+        CronTrigger(hour=[9])  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from apsnb import InvalidTriggerArgumentType
 from apsnb.abc import Trigger
 from apsnb.lab import check_trigger
 from apsnb.lab.checks import (
@@ -301,3 +302,40 @@ def test_and_trigger_that_gives_up_shows_the_childrens_fire_times() -> None:
     assert "child 0 (every 1 minute 30 seconds" in problem.values
     assert "always at second :00" in problem.values
     assert "closest they came was 15 s apart" in problem.values
+
+
+# What check_trigger accepts, and how it words what it cannot check
+
+
+def test_a_crontab_string_is_checked_as_a_cron_trigger() -> None:
+    report = check_trigger("*/5 * * * *", n=20)
+    assert report.ok
+    assert report.trigger.startswith("CronTrigger.from_crontab('*/5 * * * *'")
+    assert len(report.fire_times) == 20
+
+
+def test_something_that_is_not_a_trigger_is_refused_by_name() -> None:
+    with pytest.raises(InvalidTriggerArgumentType, match="is an object; expected an "):
+        check_trigger(object())
+
+
+def test_the_row_that_counts_more_problems_keeps_their_fix() -> None:
+    class AllNaive(EveryMinute):
+        def fire_time(self, index: int) -> Any:
+            return datetime(2026, 1, 1) + timedelta(minutes=index)
+
+    report = check_trigger(AllNaive(limit=10), n=10)
+    summary = report.errors[-1]
+    assert summary.values == "… and 7 more like these"
+    assert summary.fix.startswith("return aware datetimes")
+    assert not str(report).rstrip().endswith("Fix:")
+
+
+def test_a_trigger_that_cannot_be_copied_is_not_said_to_have_raised() -> None:
+    class Uncopyable(EveryMinute):
+        def __setstate__(self, state: Any) -> None:
+            raise KeyError("start")
+
+    report = check_trigger(Uncopyable())
+    assert "(it could not be copied through its state)" in report.headline()
+    assert "next() raised" not in report.headline()

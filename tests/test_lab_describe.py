@@ -111,3 +111,9 @@ def test_describing_does_not_advance_the_trigger() -> None:
     trigger = cron(hour=9)
     describe(trigger)
     assert trigger.next() == datetime(2026, 1, 1, 9, tzinfo=ZoneInfo("UTC"))
+
+
+def test_a_crontab_string_is_described_like_its_cron_trigger() -> None:
+    expression = "0 9 * * mon-fri"
+    assert describe(expression) == describe(CronTrigger.from_crontab(expression))
+    assert describe(expression).startswith("at 09:00 on Monday through Friday")

@@ -150,3 +150,11 @@ def test_explanation_displays_as_text_and_html() -> None:
     assert str(result).splitlines()[0].startswith("✗ does not fire at 2026-03-02 09:07")
     assert "minute 07 is not in &#x27;*/5&#x27;" in result._repr_html_()
     assert "next fire time: 2026-03-02 09:10 +02:00" in str(result)
+
+
+def test_a_crontab_string_is_explained_as_its_cron_trigger() -> None:
+    at = datetime(2026, 1, 5, 9, 7, tzinfo=HELSINKI)
+    local = at.astimezone().replace(minute=7, second=0)
+    explanation = explain("*/5 * * * *", local)
+    assert not explanation.fires
+    assert "minute 07 is not in '*/5'" in str(explanation)

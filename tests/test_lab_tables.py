@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from apsnb import NaiveDatetimeError
+from apsnb import InvalidCrontab, NaiveDatetimeError
 from apsnb.abc import Trigger
-from apsnb.lab import LabWarning, fire_times
+from apsnb.lab import LabWarning, check_trigger, fire_times
 from apsnb.lab.tables import COLUMNS
 from apsnb.triggers.combining import OrTrigger
 from apsnb.triggers.cron import CronTrigger
@@ -203,11 +203,30 @@ def test_a_value_that_is_not_an_aware_datetime_ends_the_table() -> None:
     good = datetime(2026, 1, 1, tzinfo=UTC)
     trigger = ListTrigger([good, good + timedelta(hours=1), datetime(2026, 1, 2)])
     with pytest.warns(
-        LabWarning, match=r"fire time #3 is datetime.datetime\(2026, 1, 2"
+        LabWarning, match=r"next\(\) returned 2026-01-02 00:00:00 without tzinfo"
     ):
         table = fire_times(trigger)
     assert len(table) == 2
     assert table.attrs["stop_reason"] == "error"
+
+
+def test_naive_fire_times_give_an_empty_table_and_what_check_trigger_says() -> None:
+    naive = [datetime(2026, 1, 1, hour) for hour in range(3)]
+    with pytest.warns(LabWarning, match="without tzinfo"):
+        table = fire_times(ListTrigger(naive), n=3)
+    assert (len(table), table.attrs["stop_reason"]) == (0, "error")
+    assert table.attrs["error"].startswith("InvalidFireTime: ")
+    [problem, *_] = check_trigger(ListTrigger(naive), n=3).errors
+    assert f"{problem.values}. Fix: {problem.fix}" in table.attrs["error"]
+
+
+def test_a_crontab_string_is_read_as_a_cron_trigger_in_the_local_zone() -> None:
+    table = fire_times("*/5 * * * *", n=3)
+    gaps = table["gap"].dropna().tolist()
+    assert gaps == [pd.Timedelta(minutes=5)] * 2
+    assert all(stamp.minute % 5 == 0 for stamp in table["fire_time"])
+    with pytest.raises(InvalidCrontab):
+        fire_times("*/5 * * *")
 
 
 def test_fire_times_in_several_zones_are_shown_in_the_first_ones_zone() -> None:

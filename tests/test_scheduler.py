@@ -18,6 +18,8 @@ from apsnb import (
     AsyncScheduler,
     ConflictingIdError,
     ConflictPolicy,
+    InvalidChoice,
+    InvalidFireTime,
     InvalidTriggerArgument,
     InvalidTriggerArgumentType,
     JobAcquired,
@@ -33,7 +35,9 @@ from apsnb import (
     UnusableCallable,
     current_job,
 )
+from apsnb.abc import Trigger
 from apsnb.datastores.memory import MemoryDataStore
+from apsnb.triggers.cron import CronTrigger
 from apsnb.triggers.date import DateTrigger
 from apsnb.triggers.interval import IntervalTrigger
 
@@ -342,10 +346,38 @@ async def test_bad_input_is_refused_with_named_errors(scheduler: Any) -> None:
         await scheduler.add_schedule(add, _finished_trigger())
     with pytest.raises(TaskLookupError, match="no task with the id 'nope'"):
         await scheduler.add_job("nope")
-    with pytest.raises(InvalidTriggerArgument, match="no such executor"):
+    with pytest.raises(
+        InvalidChoice,
+        match="job_executor='gpu' is not a valid value; choose one of "
+        "'async', 'processpool', 'threadpool'",
+    ):
         await scheduler.add_job(add, args=(1, 1), job_executor="gpu")
+    with pytest.raises(
+        InvalidChoice, match=r"coalesce='newest' .* 'earliest', 'latest', 'all'"
+    ):
+        await scheduler.add_schedule(add, CronTrigger(hour=9), coalesce="newest")
+    with pytest.raises(InvalidChoice, match=r"conflict_policy='overwrite' .* 'update'"):
+        await scheduler.add_schedule(
+            add, CronTrigger(hour=9), conflict_policy="overwrite"
+        )
+    with pytest.raises(InvalidFireTime, match=r"without tzinfo\. Fix: return aware"):
+        await scheduler.add_schedule(add, NaiveTrigger())
+    assert await scheduler.get_schedules() == []
     with pytest.raises(UnusableCallable, match="another process"):
         await scheduler.add_job(lambda: 1, job_executor="processpool")
+
+
+class NaiveTrigger(Trigger):
+    """Breaks the contract: its fire times have no time zone."""
+
+    def next(self) -> datetime:
+        return datetime(2026, 1, 1)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"version": 1}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        pass
 
 
 def _finished_trigger() -> DateTrigger:
@@ -460,3 +492,13 @@ def test_coalescing_to_one_job_holds_after_thousands_of_missed_fire_times() -> N
         assert len(result.jobs) == 1
         assert result.jobs[0].scheduled_fire_time - start == expected
         assert result.next_fire_time > now()
+
+
+async def test_a_task_bound_by_id_says_so_in_its_repr(scheduler: Any) -> None:
+    def refresh() -> None:
+        pass
+
+    task = await scheduler.configure_task("__main__:refresh", func=refresh)
+    assert task.func is None  # nothing another process could import
+    assert "func=None (bound by id in the process that configured it)" in repr(task)
+    assert "func='tests.test_scheduler:add'" in repr(await scheduler.configure_task(add))

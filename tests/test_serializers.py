@@ -80,8 +80,8 @@ def test_json_writes_plain_json_for_plain_data() -> None:
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (object(), r"cannot store a object: JSONSerializer stores only None"),
-        ([1, {"when": object()}], r"a object at \[1\]\['when'\]"),
+        (object(), r"cannot store an object: JSONSerializer stores only None"),
+        ([1, {"when": object()}], r"an object at \[1\]\['when'\]"),
         ({"args": (Color.red,)}, r"a \S*Color at \['args'\]\[0\]: it "
          r"is a subclass of int"),
         (OrderedDict(a=1), r"a collections.OrderedDict: it is a subclass of dict"),

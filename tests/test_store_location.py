@@ -55,7 +55,7 @@ def test_a_store_is_returned_as_it_is() -> None:
         ("", "it is empty"),
         ("redis://localhost", "unknown scheme 'redis'"),
         ("sqlite://jobs.sqlite", "sqlite:///path"),
-        (42, "expected a path or a URL, got int"),
+        (42, "it is an int, not a data store (MemoryDataStore(), SQLiteDataStore("),
     ],
 )
 def test_a_location_that_names_no_store_says_what_would(

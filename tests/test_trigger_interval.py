@@ -173,6 +173,15 @@ def test_interval_must_be_positive(interval: dict[str, float]) -> None:
         IntervalTrigger(**interval, start_time="2026-01-01T00:00:00Z")
 
 
+def test_a_negative_interval_is_named_as_it_was_given() -> None:
+    with pytest.raises(InvalidTriggerArgument) as caught:
+        IntervalTrigger(minutes=-5, start_time="2026-01-01T00:00:00Z")
+    assert str(caught.value).startswith("IntervalTrigger(minutes=-5): the interval")
+    assert "days=-1" not in str(caught.value)
+    with pytest.raises(InvalidTriggerArgument, match="'-1800 seconds'"):
+        IntervalTrigger(hours=1, minutes=-90, start_time="2026-01-01T00:00:00Z")
+
+
 def test_infinite_interval_is_refused() -> None:
     with pytest.raises(InvalidTriggerArgument, match="finite"):
         IntervalTrigger(seconds=float("inf"), start_time="2026-01-01T00:00:00Z")

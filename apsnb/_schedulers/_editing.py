@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
-from .._converters import as_aware_datetime, as_timedelta
+from .._converters import as_aware_datetime, as_choice, as_timedelta
 from .._enums import CoalescePolicy, ConflictPolicy
 from .._exceptions import (
     ConflictingIdError,
@@ -24,6 +24,7 @@ from .._exceptions import (
 )
 from .._state import copy_trigger
 from .._structures import Job, Schedule
+from .._trigger_contract import checked_fire_time
 from ..abc import Trigger
 from ._tasks import as_duration
 from ._unset import UNSET, Unset, is_set
@@ -112,7 +113,7 @@ class ScheduleEditing:
         if is_set(paused):
             changes["paused"] = bool(paused)
         if is_set(coalesce):
-            changes["coalesce"] = CoalescePolicy(coalesce)
+            changes["coalesce"] = as_choice(CoalescePolicy, coalesce, "coalesce")
         if is_set(misfire_grace_time):
             changes["misfire_grace_time"] = as_duration(misfire_grace_time)
         if is_set(max_jitter):
@@ -262,11 +263,13 @@ def _started(trigger: object, operation: str) -> tuple[Trigger, datetime]:
     if not isinstance(trigger, Trigger):
         raise InvalidTriggerArgumentType("trigger", trigger, "an apsnb.abc.Trigger")
     own_trigger = copy_trigger(trigger)
-    first_fire_time = own_trigger.next()
+    first_fire_time = checked_fire_time(trigger, own_trigger.next())
     if first_fire_time is None:
         raise InvalidTriggerArgument(
             operation, "trigger", trigger,
-            "it has no fire times left (its end is in the past?)",
+            "it has no fire times left: next() returned None at once (a trigger "
+            "that has already fired, or whose years or end_time are past); give it "
+            "fire times after now",
         )  # fmt: skip
     return own_trigger, first_fire_time
 

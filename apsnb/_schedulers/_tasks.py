@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._converters import as_timedelta
 from .._exceptions import (
-    InvalidTriggerArgument,
+    InvalidChoice,
     InvalidTriggerArgumentType,
     TaskFunctionMissing,
     TaskLookupError,
@@ -115,10 +115,7 @@ class TaskRegistry:
 
     def _check_executor(self, executor: str, func: Callable[..., Any] | None) -> None:
         if executor not in self.job_executors:
-            raise InvalidTriggerArgument(
-                "task", "job_executor", executor,
-                f"there is no such executor; choose one of {sorted(self.job_executors)}",
-            )  # fmt: skip
+            raise InvalidChoice("job_executor", executor, sorted(self.job_executors))
         if executor == "processpool" and func is not None:
             from ..executors.subprocess import check_runnable_in_subprocess
 

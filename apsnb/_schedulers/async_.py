@@ -19,7 +19,7 @@ from uuid import UUID, uuid4
 
 import anyio
 
-from .._converters import as_optional_aware_datetime, as_timedelta
+from .._converters import as_choice, as_optional_aware_datetime, as_timedelta
 from .._enums import CoalescePolicy, ConflictPolicy, JobOutcome, RunState, SchedulerRole
 from .._events import (
     Event,
@@ -124,7 +124,7 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
             or (make_broker() if make_broker is not None else AsyncLocalEventBroker())
         )
         self.identity = identity or default_identity()
-        self.role = SchedulerRole(role)
+        self.role = as_choice(SchedulerRole, role, "role")
         if max_concurrent_jobs < 1:
             raise InvalidTriggerArgument(
                 "AsyncScheduler",
@@ -225,7 +225,7 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
             args=tuple(args or ()),
             kwargs=dict(kwargs or {}),
             paused=paused,
-            coalesce=CoalescePolicy(coalesce),
+            coalesce=as_choice(CoalescePolicy, coalesce, "coalesce"),
             misfire_grace_time=as_duration(misfire_grace_time)
             if is_set(misfire_grace_time)
             else None,
@@ -237,7 +237,9 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
             metadata=dict(metadata or {}),
             next_fire_time=next_fire_time,
         )
-        await self._store_schedule(schedule, ConflictPolicy(conflict_policy))
+        await self._store_schedule(
+            schedule, as_choice(ConflictPolicy, conflict_policy, "conflict_policy")
+        )
         return schedule.id
 
     async def get_schedule(self, id: str) -> Schedule:

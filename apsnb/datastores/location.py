@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._exceptions import UnknownStoreLocation
+from .._exceptions import UnknownStoreLocation, with_article
 from ..abc import AsyncDataStore, DataStore
 
 __all__ = ("open_data_store",)
@@ -46,7 +46,9 @@ def open_data_store(
         return _sqlite(Path(location), options)
     if not isinstance(location, str):
         raise UnknownStoreLocation(
-            location, f"expected a path or a URL, got {type(location).__name__}"
+            location,
+            f"it is {with_article(type(location).__name__)}, not a data store "
+            f"(MemoryDataStore(), SQLiteDataStore(path)…), a path or a URL",
         )
     if not location.strip():
         raise UnknownStoreLocation(location, "it is empty")

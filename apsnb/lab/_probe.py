@@ -16,6 +16,7 @@ import time
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
+from .._exceptions import with_article
 from .._state import restore_trigger
 from ..abc import Trigger
 
@@ -155,7 +156,7 @@ def error_text(error: BaseException) -> str:
 def _shape(state: object) -> str:
     if isinstance(state, dict):
         return f"the state has keys {sorted(map(str, state))[:6]} but no 'version'"
-    return f"the state is a {type(state).__name__}, with no place for a 'version'"
+    return f"the state is {with_article(type(state).__name__)}, with no place for a 'version'"
 
 
 def _json_culprit(value: object, path: str = "state") -> str | None:
@@ -176,4 +177,4 @@ def _json_culprit(value: object, path: str = "state") -> str | None:
             if found:
                 return found
         return None
-    return f"{path} is a {type(value).__name__} ({value!r})"
+    return f"{path} is {with_article(type(value).__name__)} ({value!r})"

@@ -21,9 +21,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from .._exceptions import MaxIterationsReached, MaxSkipsReached
+from .._trigger_contract import fire_time_problem
 from ..abc import Trigger
 from ._giveup import explain_give_up
 from ._probe import LOOKAHEAD, Continuation, Probe, StateFinding, error_text
+from ._subject import as_trigger
 from .sampling import Sample, copy_trigger, sample
 
 if TYPE_CHECKING:
@@ -116,7 +118,8 @@ class TriggerReport:
         self.fire_times = fire_times
         self.problem_list = tuple(problems)
         self.requested = requested
-        #: Why drawing stopped: ``"count"``, ``"finished"``, ``"error"``, …
+        #: Why drawing stopped: ``"count"``, ``"finished"``, ``"error"``, ``"until"``,
+        #: ``"time_budget"``, or ``"not_copied"`` (nothing drawn: copying failed).
         self.stop_reason = stop_reason
         self.elapsed = elapsed
 
@@ -194,7 +197,7 @@ class TriggerReport:
 
 
 def check_trigger(
-    trigger: Trigger, n: int = 200, *, time_budget: float = 5.0
+    trigger: Trigger | str, n: int = 200, *, time_budget: float = 5.0
 ) -> TriggerReport:
     """Check that ``trigger`` keeps the trigger contract, on a copy of it.
 
@@ -205,12 +208,13 @@ def check_trigger(
     through JSON and through pickle continuing with the same fire times, checked at
     positions 0, 1, n/2 and n-1. See the module docstring for the severities.
 
-    :param trigger: the trigger to check
+    :param trigger: the trigger to check, or a crontab string (``"*/5 * * * *"``)
     :param n: how many fire times to draw
     :param time_budget: seconds the whole check may take before a slow or hung
         ``next()`` is reported
     :return: a :class:`TriggerReport`; ``report.ok`` is False if any error was found
     """
+    trigger = as_trigger(trigger)
     problems = _Problems()
     if type(trigger).__repr__ is object.__repr__:
         problems.add(RULE_REPR, "warning", None, f"repr is {trigger!r}")
@@ -222,7 +226,8 @@ def check_trigger(
             f"copying the trigger through its state raised {error_text(error)}; "
             f"nothing else was checked, to leave your trigger where it is",
         )  # fmt: skip
-        return TriggerReport(repr(trigger), [], problems.finish(), n, "error", 0.0)
+        report = TriggerReport(repr(trigger), [], problems.finish(), n, "not_copied", 0.0)
+        return report
     checkpoints = {position for position in (0, 1, n // 2, n - 1) if 0 <= position < n}
     probe = Probe(subject, checkpoints)
     drawn = sample(probe, n=n, time_budget=time_budget, copy=False)
@@ -245,16 +250,16 @@ class _Problems:
         self._listed: list[Problem] = []
         self._counts: dict[str, int] = {}
         self._severities: dict[str, Severity] = {}
+        self._fixes: dict[str, str] = {}
 
     def add(self, rule: str, severity: Severity, index: int | None, values: str,
             fix: str | None = None) -> None:  # fmt: skip
         count = self._counts.get(rule, 0) + 1
         self._counts[rule] = count
         self._severities[rule] = severity
+        self._fixes[rule] = fix = fix or _FIXES[rule]
         if count <= MAX_PROBLEMS_PER_RULE:
-            self._listed.append(
-                Problem(rule, severity, index, values, fix or _FIXES[rule])
-            )
+            self._listed.append(Problem(rule, severity, index, values, fix))
 
     def has(self, rule: str) -> bool:
         return rule in self._counts
@@ -266,7 +271,7 @@ class _Problems:
                 more = count - MAX_PROBLEMS_PER_RULE
                 listed.append(
                     Problem(rule, self._severities[rule], None,
-                            f"… and {more} more like these", _FIXES.get(rule, ""))
+                            f"… and {more} more like these", self._fixes[rule])
                 )  # fmt: skip
         order = {"error": 0, "warning": 1}
         return sorted(listed, key=lambda p: order[p.severity])
@@ -280,22 +285,11 @@ def _check_values(values: list[object], problems: _Problems) -> None:
     example_zone = getattr(zone, "key", None) or "Europe/Helsinki"
     previous: datetime | None = None
     for index, value in enumerate(values):
-        if not isinstance(value, datetime):
-            problems.add(
-                RULE_AWARE, "error", index,
-                f"next() returned {value!r}, a {type(value).__name__}",
-                "return a datetime with tzinfo (or None when there are no more "
-                "fire times), e.g. datetime.fromisoformat(text) for a string",
-            )  # fmt: skip
+        problem = fire_time_problem(value, example_zone)
+        if problem is not None:
+            problems.add(RULE_AWARE, "error", index, *problem)
             continue
-        if value.utcoffset() is None:
-            problems.add(
-                RULE_AWARE, "error", index,
-                f"next() returned {_show(value)} without tzinfo",
-                f"return aware datetimes, e.g. datetime(..., "
-                f"tzinfo=ZoneInfo({example_zone!r}))",
-            )  # fmt: skip
-            continue
+        assert isinstance(value, datetime)
         if previous is not None:
             stamp, previous_stamp = value.timestamp(), previous.timestamp()
             if stamp == previous_stamp:
@@ -455,6 +449,7 @@ def _stop_note(stop_reason: str) -> str:
     return {
         "finished": " (the trigger finished)",
         "error": " (next() raised)",
+        "not_copied": " (it could not be copied through its state)",
         "time_budget": " (stopped by the time budget)",
     }.get(stop_reason, "")
 

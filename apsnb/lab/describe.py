@@ -10,6 +10,7 @@ from ..triggers.date import DateTrigger
 from ..triggers.exclude import ExcludeTrigger
 from ..triggers.interval import IntervalTrigger
 from ._cron_text import describe_cron
+from ._subject import as_trigger
 from ._text import MONTH_NAMES, WEEKDAY_NAMES, clock, duration, every, instant, join
 from ._text import zone_name as _zone_name
 
@@ -19,7 +20,7 @@ __all__ = ("describe",)
 _MAX_LISTED_DATES = 6
 
 
-def describe(trigger: Trigger) -> str:
+def describe(trigger: Trigger | str) -> str:
     """Say in English when ``trigger`` fires, from its configuration.
 
     Every built-in trigger gets a sentence: ``CronTrigger`` ("every 15 minutes from
@@ -30,9 +31,10 @@ def describe(trigger: Trigger) -> str:
     trigger is shown by its ``repr``. The trigger is not advanced: only its
     configuration is read, so the sentence does not say how far it has got.
 
-    :param trigger: the trigger to describe
+    :param trigger: the trigger to describe, or a crontab string (``"*/5 * * * *"``, in the local zone)
     :return: one sentence, without a final full stop
     """
+    trigger = as_trigger(trigger)
     if isinstance(trigger, CronTrigger):
         return describe_cron(trigger)
     if isinstance(trigger, IntervalTrigger):

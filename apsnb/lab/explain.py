@@ -18,6 +18,7 @@ from ..triggers.exclude import ExcludeTrigger
 from ..triggers.interval import IntervalTrigger
 from ._cron_reasons import cron_reasons, gap_of, nonexistent_wall_reasons
 from ._giveup import explain_give_up
+from ._subject import as_trigger
 from ._text import duration, instant
 from .describe import describe
 from .sampling import copy_trigger, sample
@@ -97,7 +98,7 @@ class Explanation:
 
 
 def explain(
-    trigger: Trigger, at: datetime | str, *, time_budget: float = TIME_BUDGET
+    trigger: Trigger | str, at: datetime | str, *, time_budget: float = TIME_BUDGET
 ) -> Explanation:
     """Explain why ``trigger`` does or does not fire at the instant ``at``.
 
@@ -113,13 +114,13 @@ def explain(
     configuration; combinations and custom triggers from their current position, so
     a time they have already passed does not fire. The trigger is never advanced.
 
-    :param trigger: the trigger to explain
+    :param trigger: the trigger to explain, or a crontab string (``"*/5 * * * *"``, in the local zone)
     :param at: an aware datetime (or ISO string with an offset); a naive one raises
         ``NaiveDatetimeError``, since it does not name one instant
     :param time_budget: seconds each search for fire times may take
     """
     at = as_aware_datetime(at, "at")
-    return _explain(trigger, at, time_budget)
+    return _explain(as_trigger(trigger), at, time_budget)
 
 
 def _explain(trigger: Trigger, at: datetime, budget: float) -> Explanation:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..abc import Trigger
+from ._subject import as_trigger
 from ._transitions import offset_transitions
 from .sampling import DEFAULT_TIME_BUDGET
 from .tables import _format_offset, fire_times
@@ -46,7 +47,7 @@ _UNITS_US = (
 
 
 def plot_timeline(
-    *triggers: Trigger,
+    *triggers: Trigger | str,
     labels: Sequence[str] | None = None,
     start: datetime | str | None = None,
     until: datetime | str | None = None,
@@ -62,7 +63,7 @@ def plot_timeline(
     (DST), labelled ``+02:00 → +03:00``. Dates on the axis are in the first trigger's
     zone. Triggers are copied, never advanced.
 
-    :param triggers: the triggers to draw, top to bottom
+    :param triggers: the triggers to draw, top to bottom (or crontab strings)
     :param labels: one label per trigger; by default ``describe(trigger)`` when
         :mod:`apsnb.lab.describe` is available, else the trigger's ``repr``, shortened
     :param start: leave out fire times before this instant
@@ -80,6 +81,7 @@ def plot_timeline(
             f"got {len(labels)} labels for {len(triggers)} triggers: pass one label "
             f"per trigger, or none to have them described"
         )
+    triggers = tuple(map(as_trigger, triggers))
     lane_labels = list(labels) if labels is not None else list(map(_label, triggers))
     tables = [
         fire_times(trigger, n=n, until=until, start=start, time_budget=time_budget)
@@ -132,7 +134,7 @@ def plot_timeline(
 
 
 def plot_heatmap(
-    trigger: Trigger,
+    trigger: Trigger | str,
     n: int = 10_000,
     *,
     start: datetime | str | None = None,
@@ -146,7 +148,7 @@ def plot_heatmap(
     blank. The title says the period the next ``n`` fire times cover. The trigger is
     copied, never advanced.
 
-    :param trigger: the trigger to draw
+    :param trigger: the trigger to draw, or a crontab string
     :param n: at most this many fire times
     :param start: leave out fire times before this instant
     :param until: leave out fire times after this instant
@@ -154,6 +156,7 @@ def plot_heatmap(
     :param time_budget: seconds to spend drawing fire times at most
     :return: the Figure
     """
+    trigger = as_trigger(trigger)
     table = fire_times(trigger, n=n, until=until, start=start, time_budget=time_budget)
     counts = np.zeros((7, 24), dtype=np.int64)
     np.add.at(
@@ -188,7 +191,7 @@ def plot_heatmap(
 
 
 def plot_gaps(
-    trigger: Trigger,
+    trigger: Trigger | str,
     n: int = 10_000,
     *,
     start: datetime | str | None = None,
@@ -203,7 +206,7 @@ def plot_gaps(
     the unit that suits them. The gap around a DST change shows up as its own bar. The
     trigger is copied, never advanced.
 
-    :param trigger: the trigger to draw
+    :param trigger: the trigger to draw, or a crontab string
     :param n: at most this many fire times (``n - 1`` gaps)
     :param start: leave out fire times before this instant
     :param until: leave out fire times after this instant
@@ -211,6 +214,7 @@ def plot_gaps(
     :param time_budget: seconds to spend drawing fire times at most
     :return: the Figure
     """
+    trigger = as_trigger(trigger)
     table = fire_times(trigger, n=n, until=until, start=start, time_budget=time_budget)
     gaps_us = (
         table["gap"].dropna().to_numpy().astype("timedelta64[us]").astype(np.int64)

@@ -14,7 +14,10 @@ import numpy as np
 import pandas as pd
 
 from .._converters import as_optional_aware_datetime
+from .._exceptions import InvalidFireTime
+from .._trigger_contract import fire_time_problem
 from ..abc import Trigger
+from ._subject import as_trigger
 from ._warnings import warn_if_cut_short
 from .sampling import DEFAULT_TIME_BUDGET, Sample, sample
 
@@ -41,7 +44,7 @@ _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 def fire_times(
-    trigger: Trigger,
+    trigger: Trigger | str,
     n: int | None = 100,
     until: datetime | str | None = None,
     start: datetime | str | None = None,
@@ -67,7 +70,7 @@ def fire_times(
     ``"error"`` or ``"time_budget"``). The last two also warn with
     :class:`~apsnb.lab.LabWarning`; the table then holds what was found before.
 
-    :param trigger: any :class:`apsnb.abc.Trigger`
+    :param trigger: any :class:`apsnb.abc.Trigger`, or a crontab string (``"*/5 * * * *"``, in the local zone)
     :param n: at most this many rows; ``None`` for no limit (then bound the table with
         ``until``, or it runs for ``time_budget``)
     :param until: leave out fire times after this instant (aware datetime or ISO string)
@@ -77,10 +80,11 @@ def fire_times(
     :raises NaiveDatetimeError: if ``until`` or ``start`` has no time zone
     """
     _check_count(n)
+    trigger = as_trigger(trigger)
     until = as_optional_aware_datetime(until, "until")
     start = as_optional_aware_datetime(start, "start")
     drawn = sample(trigger, n=n, until=until, start=start, time_budget=time_budget)
-    drawn, offsets, one_zone = _valid_fire_times(drawn)
+    drawn, offsets, one_zone = _valid_fire_times(drawn, trigger)
     warn_if_cut_short(drawn)
     table = _build_table(drawn.times, offsets, one_zone, _zone_of(trigger))
     table.attrs["stop_reason"] = drawn.stop_reason
@@ -140,7 +144,9 @@ def _check_count(n: object) -> None:
         )
 
 
-def _valid_fire_times(drawn: Sample) -> tuple[Sample, list[timedelta], bool]:
+def _valid_fire_times(
+    drawn: Sample, trigger: Trigger
+) -> tuple[Sample, list[timedelta], bool]:
     """The sample cut at the first value that is not an aware datetime, the UTC
     offsets of the rest, and whether they all share one ``tzinfo``.
 
@@ -153,7 +159,8 @@ def _valid_fire_times(drawn: Sample) -> tuple[Sample, list[timedelta], bool]:
         if one_zone and set(map(type, times)) <= {datetime}:
             # The zone's own utcoffset is several times faster than the datetime's.
             zone = zones.pop() if zones else None
-            offsets = list(map(zone.utcoffset, times)) if zone else []
+            # Naive datetimes (zone None) have no offsets: found by the loop below.
+            offsets = list(map(zone.utcoffset, times)) if zone else [None] * len(times)
         else:
             offsets = list(map(datetime.utcoffset, times))
         if None not in offsets:
@@ -161,12 +168,12 @@ def _valid_fire_times(drawn: Sample) -> tuple[Sample, list[timedelta], bool]:
     except (AttributeError, TypeError):  # a value that is not a datetime at all
         pass
     for index, value in enumerate(times):
-        if not isinstance(value, datetime) or value.utcoffset() is None:
-            error = TypeError(
-                f"fire time #{index + 1} is {value!r}, not a timezone-aware datetime"
-            )
+        problem = fire_time_problem(value)
+        if problem is not None:
+            error = InvalidFireTime(trigger, *problem)
             return _valid_fire_times(
-                drawn._replace(times=times[:index], stop_reason="error", error=error)
+                drawn._replace(times=times[:index], stop_reason="error", error=error),
+                trigger,
             )
     raise AssertionError("unreachable: some value was invalid")
 

@@ -14,6 +14,7 @@ from .._exceptions import (
     ApsnbError,
     DeserializationError,
     SerializationError,
+    with_article,
 )
 from .._state import dump_zoned_datetime, load_zoned_datetime
 from ..abc import Serializer
@@ -87,7 +88,7 @@ class _Unsupported(Exception):
         kind = type(self.value)
         name = f"{kind.__module__}.{kind.__qualname__}".removeprefix("builtins.")
         where = f" at {''.join(reversed(self.path))}" if self.path else ""
-        return f"a {name}{where}"
+        return f"{with_article(name)}{where}"
 
 
 def _unsupported_reason(value: object) -> str:

@@ -96,10 +96,18 @@ class IntervalTrigger(Trigger):
                 "the interval must be a finite length below 999999999 days",
             ) from None
         if self._interval <= timedelta(0):
+            # Name what was given: a negative timedelta's repr (days=-1,
+            # seconds=86100) hides the -5 minutes it came from.
+            given = {u: v for u, v in zip(_UNITS, values, strict=True) if v}
+            argument, value = (
+                next(iter(given.items()))
+                if len(given) == 1
+                else ("interval", f"{self._interval.total_seconds():g} seconds")
+            )
             raise InvalidTriggerArgument(
                 "IntervalTrigger",
-                "interval",
-                self._interval,
+                argument,
+                value,
                 "the interval must be positive; give at least one of weeks, days, "
                 "hours, minutes, seconds or microseconds a value above 0",
             )
