@@ -10,6 +10,7 @@ get one, unless ``APSNB_REQUIRE_POSTGRES=1`` makes that a failure.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -46,6 +47,23 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"{HOW_TO} ({reason})")
 
 
+def administer(url: str, statement: str, *, patience: float = 20.0) -> None:
+    """Run ``statement`` on the server, through a restart of it (another test run on
+    this machine may be restarting it): a refused connection is tried again."""
+    import psycopg
+
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=5) as admin:
+                admin.execute(statement)
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """The URL of a database created for this test run (dropped afterwards)."""
@@ -56,12 +74,10 @@ def postgres_url() -> Iterator[str]:
     url = server_url()
     name = f"apsnb_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
+        administer(url, f'CREATE DATABASE "{name}"', patience=5)
     except psycopg.Error as error:
         _unavailable(f"{url.split('@')[-1]}: {str(error).strip()}")
     try:
         yield with_database(url, name)
     finally:
-        with psycopg.connect(url, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        administer(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from .postgres_support import postgres_url, server_url
+
+__all__ = ("postgres_url",)
+
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -66,3 +72,35 @@ def test_sqlite_store_benchmark_quick_run_reports_every_measurement() -> None:
     # Every run produced a figure: a failed run is listed as "apsnb <run>: <problem>".
     assert "apsnb " not in completed.stderr, completed.stderr
     assert "0 repeated" in output
+
+
+def test_postgresql_store_benchmark_quick_run_reports_every_measurement(
+    postgres_url: str,  # the server is up (or the test skips, saying how to start it)
+) -> None:
+    # The benchmark creates databases of its own on the server.
+    environ = {**os.environ, "APSNB_BENCH_POSTGRES_URL": server_url()}
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "postgresql_store.py"),
+            "--quick",
+            "--no-peers",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environ,
+    )
+    assert completed.returncode == 0, completed.stderr
+    output = completed.stdout
+    for measurement in (
+        "jobs/s, 200 trivial jobs, 1 process",
+        "jobs/s, 200 trivial jobs, 3 processes",
+        "50 due schedules, until all released (ms)",
+        "start latency p50 (ms), 20 schedules every second",
+        "cross-process wake-up, lateness p50 (ms)",
+        "Targets",
+    ):
+        assert measurement in output
+    assert "apsnb " not in completed.stderr, completed.stderr
+    assert "jobs run twice" not in output

@@ -1,0 +1,288 @@
+"""The PostgreSQL store measurements, run in a worker interpreter for one implementation.
+
+Each measurement creates a database of its own on the server (dropped afterwards),
+and uses each implementation's PostgreSQL store with its LISTEN/NOTIFY broker: apsnb's
+``PostgreSQLDataStore`` (psycopg 3) and ``PostgreSQLEventBroker``, APScheduler
+4.0.0a6's ``SQLAlchemyDataStore`` on ``postgresql+asyncpg`` and ``AsyncpgEventBroker``.
+Runs with several processes start scheduler processes (``--process``) and count the
+runs their jobs log (``_sqlite_store_jobs.log_run``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import _sqlite_store_jobs as jobs
+from _scheduler_runs import Countdown, Library, _version, percentile
+from _sqlite_store_shared import read_runs, summary, wait_for_runs
+
+SCRIPT = Path(__file__).resolve().parent / "postgresql_store.py"
+TMP_DIR = Path(__file__).resolve().parent.parent / ".bench" / "tmp"
+LOCAL_URL = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
+#: Schedules start this long after they are added, so setting up is not measured.
+LATENCY_LEAD_SECONDS = 1.0
+#: A schedule added by one process fires this long after, in another.
+WAKEUP_LEAD_SECONDS = 0.3
+#: The longest a process goes without looking at the store (apsnb): only a
+#: notification can wake it in time.
+IDLE_POLL_SECONDS = 30.0
+
+
+def server_url() -> str:
+    """The server: ``APSNB_BENCH_POSTGRES_URL``, ``APSNB_TEST_POSTGRES_URL``, or the
+    machine's own (``.ci/start-postgres``)."""
+    return (
+        os.environ.get("APSNB_BENCH_POSTGRES_URL")
+        or os.environ.get("APSNB_TEST_POSTGRES_URL")
+        or LOCAL_URL
+    )
+
+
+#: The environment variable carrying ``--synchronous-commit`` to the workers.
+SYNCHRONOUS_COMMIT_ENV = "APSNB_BENCH_SYNCHRONOUS_COMMIT"
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """The URL of a new, empty database, dropped afterwards.
+
+    Its ``synchronous_commit`` (the same for both implementations) is the server's
+    default (``on``: every commit waits for the disk) unless
+    ``$APSNB_BENCH_SYNCHRONOUS_COMMIT`` says otherwise.
+    """
+    admin_url = server_url()
+    name = f"apsnb_bench_{uuid.uuid4().hex[:10]}"
+    administer(admin_url, f'CREATE DATABASE "{name}"')
+    setting = os.environ.get(SYNCHRONOUS_COMMIT_ENV)
+    if setting in ("on", "off"):
+        administer(
+            admin_url, f'ALTER DATABASE "{name}" SET synchronous_commit = {setting}'
+        )
+    try:
+        yield urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
+    finally:
+        administer(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def administer(url: str, statement: str, patience: float = 30.0) -> None:
+    """Run ``statement`` on the server, trying again while it restarts."""
+    import psycopg
+
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=5) as admin:
+                admin.execute(statement)
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def store_and_broker(package: str, url: str, poll_interval: float | None = None) -> Any:
+    """The implementation's PostgreSQL store and event broker on ``url``."""
+    if package == "apsnb":
+        from apsnb.datastores.postgresql import PostgreSQLDataStore
+        from apsnb.eventbrokers.postgresql import PostgreSQLEventBroker
+
+        options = {} if poll_interval is None else {"poll_interval": poll_interval}
+        return PostgreSQLDataStore(url, **options), PostgreSQLEventBroker(url)
+    from apscheduler.datastores.sqlalchemy import SQLAlchemyDataStore
+    from apscheduler.eventbrokers.asyncpg import AsyncpgEventBroker
+
+    engine_url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    return SQLAlchemyDataStore(engine_url), AsyncpgEventBroker(url)
+
+
+def scheduler(library: Library, url: str, **options: Any) -> Any:
+    store, broker = store_and_broker(library.package, url)
+    return library.AsyncScheduler(store, broker, **options)
+
+
+async def measure_due(library: Library, count: int) -> dict[str, Any]:
+    """Seconds from ``start_in_background()`` until every job of ``count`` schedules,
+    all due when the scheduler starts, is released (one process)."""
+    first_fire_time = datetime.now(UTC) - timedelta(seconds=1)
+    with fresh_database() as url:
+        async with scheduler(library, url) as s:
+            for number in range(count):
+                trigger = library.IntervalTrigger(hours=1, start_time=first_fire_time)
+                await s.add_schedule(jobs.trivial_async, trigger, id=f"due-{number}")
+            countdown = Countdown(count)
+            s.subscribe(countdown, {library.JobReleased})
+            gc.collect()
+            started = time.perf_counter()
+            await s.start_in_background()
+            finished = await countdown.wait()
+    return {"seconds": finished - started}
+
+
+async def measure_latency(
+    library: Library, schedules: int, seconds: float
+) -> dict[str, Any]:
+    """Start latency (the job's start − its fire time) of ``schedules`` schedules
+    firing every second, together, for ``seconds`` seconds (one process)."""
+    jobs.STARTS.clear()
+    first_fire_time = datetime.now(UTC) + timedelta(seconds=LATENCY_LEAD_SECONDS)
+    last_fire_time = first_fire_time + timedelta(seconds=seconds)
+    with fresh_database() as url:
+        async with scheduler(library, url) as s:
+            await s.start_in_background()
+            for number in range(schedules):
+                trigger = library.IntervalTrigger(seconds=1, start_time=first_fire_time)
+                await s.add_schedule(jobs.record_start, trigger, id=f"tick-{number}")
+            remaining = (last_fire_time - datetime.now(UTC)).total_seconds()
+            await asyncio.sleep(remaining + 0.5)
+    bound = last_fire_time.timestamp()
+    latencies_ms = sorted(
+        (started - scheduled) * 1000
+        for started, scheduled in jobs.STARTS
+        if scheduled < bound
+    )
+    if not latencies_ms:
+        raise RuntimeError("no job started")
+    return {
+        "jobs": len(latencies_ms),
+        "p50_ms": statistics.median(latencies_ms),
+        "p99_ms": percentile(latencies_ms, 0.99),
+    }
+
+
+async def measure_jobs(library: Library, count: int, processes: int) -> dict[str, Any]:
+    """Jobs per second through ``processes`` scheduler processes: ``count`` trivial
+    jobs are queued first, and timed from the first run to the last."""
+    with fresh_database() as url, run_log() as runs:
+        async with scheduler(library, url) as s:
+            await s.configure_task(jobs.log_run)
+            for _ in range(count):
+                await s.add_job(jobs.log_run)
+        with scheduler_processes(library.package, url, runs, processes):
+            rows = await wait_for_runs(runs, count)
+    times = [float(row[4]) for row in rows]
+    seconds = max(times) - min(times)
+    return {
+        "jobs_per_second": count / seconds,
+        "seconds": seconds,
+        **summary(rows, slice(0, 1)),
+    }
+
+
+async def measure_wakeup(library: Library, repeats: int) -> dict[str, Any]:
+    """How late a schedule added in this process starts in another, idle one."""
+    lateness_ms = []
+    with fresh_database() as url, run_log() as runs:
+        async with scheduler(library, url) as s:
+            await s.configure_task(jobs.log_run)  # created before the worker starts
+        with scheduler_processes(library.package, url, runs, 1):
+            await asyncio.sleep(1.0)  # idle, with nothing to do
+            for number in range(repeats):
+                fire_time = datetime.now(UTC) + timedelta(seconds=WAKEUP_LEAD_SECONDS)
+                async with scheduler(library, url) as s:
+                    trigger = library.IntervalTrigger(hours=1, start_time=fire_time)
+                    await s.add_schedule(jobs.log_run, trigger, id=f"wake-{number}")
+                rows = await wait_for_runs(runs, number + 1)
+                started = max(float(row[4]) for row in rows)
+                lateness_ms.append((started - fire_time.timestamp()) * 1000)
+    lateness_ms.sort()
+    return {
+        "p50_ms": statistics.median(lateness_ms),
+        "max_ms": lateness_ms[-1],
+        "repeats": repeats,
+    }
+
+
+@contextmanager
+def run_log() -> Iterator[Path]:
+    TMP_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=TMP_DIR) as folder:
+        yield Path(folder) / "runs.log"
+
+
+def process_main(package: str, url: str, identity: str) -> None:
+    """One scheduler process: run jobs and schedules from ``url`` until SIGTERM."""
+    library = Library.load(package)
+    jobs.current_job = library.current_job
+
+    async def main() -> None:
+        store, broker = store_and_broker(package, url, IDLE_POLL_SECONDS)
+        s = library.AsyncScheduler(store, broker, identity=identity)
+        terminated = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminated.set)
+        await s.start_in_background()
+        print("ready", flush=True)
+        await terminated.wait()
+        await s.stop()
+
+    asyncio.run(main())
+
+
+@contextmanager
+def scheduler_processes(
+    package: str, url: str, runs: Path, count: int
+) -> Iterator[list[subprocess.Popen[str]]]:
+    """Start ``count`` scheduler processes on ``url``; stop them at the end."""
+    environ = {**os.environ, jobs.RUNS_ENV: str(runs)}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, str(SCRIPT), "--process", package, url, f"p{n}"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=environ,
+        )
+        for n in range(count)
+    ]
+    try:
+        for process in processes:
+            assert process.stdout is not None
+            if process.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"scheduler process {process.pid} did not start")
+        yield processes
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+
+
+MEASUREMENTS: dict[str, Callable[..., Any]] = {
+    "due": measure_due,
+    "latency": measure_latency,
+    "jobs": measure_jobs,
+    "wakeup": measure_wakeup,
+}
+
+
+def run(package: str, kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Run one measurement in this process; failures are returned, not raised."""
+    try:
+        library = Library.load(package)
+        jobs.current_job = library.current_job
+        result = asyncio.run(MEASUREMENTS[kind](library, **parameters))
+    except Exception as error:  # one implementation's failure must not hide the other's
+        return {"problem": f"{type(error).__name__}: {error}"}
+    return {"version": _version(package), **result}
+
+
+__all__ = ("process_main", "read_runs", "run")
