@@ -91,8 +91,8 @@ def test_postgresql_store_benchmark_quick_run_reports_every_measurement(
         timeout=120,
         env=environ,
     )
-    assert completed.returncode == 0, completed.stderr
     output = completed.stdout
+    assert completed.returncode == 0, completed.stderr + output
     for measurement in (
         "jobs/s, 200 trivial jobs, 1 process",
         "jobs/s, 200 trivial jobs, 3 processes",
@@ -101,6 +101,6 @@ def test_postgresql_store_benchmark_quick_run_reports_every_measurement(
         "cross-process wake-up, lateness p50 (ms)",
         "Targets",
     ):
-        assert measurement in output
-    assert "apsnb " not in completed.stderr, completed.stderr
+        assert measurement in output, output
+    assert "apsnb " not in completed.stderr, completed.stderr + output
     assert "jobs run twice" not in output
