@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -130,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--plot",
         type=Path,
-        default=Path("apsnb-tour.png"),
+        # Not the working directory: the tour is often run from a clone, where a
+        # stray PNG would show up in git status.
+        default=Path(tempfile.gettempdir()) / "apsnb-tour.png",
         metavar="PATH",
         help="where to save the timeline (default: %(default)s)",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,10 +12,13 @@ import pytest
 pytest.importorskip("pandas")
 
 
-def run_tour(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_tour(
+    *arguments: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     finished = subprocess.run(
         [sys.executable, "-m", "apsnb", *arguments],
         cwd=cwd,
+        env=None if env is None else {**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=60,
@@ -66,6 +70,18 @@ def test_tour_saves_the_timeline_where_asked(tmp_path: Path) -> None:
     assert output.stdout.splitlines()[-1] == f"Timeline saved to {target.resolve()}"
     assert target.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert target.stat().st_size > 10_000
+
+
+def test_tour_saves_the_timeline_in_the_temp_folder_by_default(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    work, temp = tmp_path / "clone", tmp_path / "temp"
+    work.mkdir()
+    temp.mkdir()
+    output = run_tour("-n", "1", "--no-scheduler", cwd=work, env={"TMPDIR": str(temp)})
+    target = temp / "apsnb-tour.png"
+    assert output.stdout.splitlines()[-1] == f"Timeline saved to {target.resolve()}"
+    assert target.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert list(work.iterdir()) == []
 
 
 def test_tour_runs_a_scheduler_on_sqlite_and_finds_its_schedules_again(
