@@ -69,3 +69,8 @@ def test_a_location_that_names_no_store_says_what_would(
 def test_the_scheduler_takes_a_path_for_its_store(tmp_path: Path) -> None:
     scheduler = AsyncScheduler(tmp_path / "jobs.sqlite")
     assert "SQLiteDataStore" in repr(scheduler.data_store)
+
+
+def test_the_scheduler_names_a_store_argument_of_the_wrong_type() -> None:
+    with pytest.raises(UnknownStoreLocation, match="42: it is an int, not a data store"):
+        AsyncScheduler(42)  # type: ignore[arg-type]
