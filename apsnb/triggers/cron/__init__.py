@@ -73,6 +73,10 @@ class CronTrigger(Trigger):
     :param start_time: earliest possible fire time, inclusive (default: now)
     :param end_time: latest possible fire time, inclusive
     :param timezone: time zone of the fields (name or tzinfo; default: the local zone)
+    :raises InvalidCronField: if a field cannot be read (a step larger than its range
+        is fine: it keeps the first value, as in cron)
+    :raises TriggerNeverFires: if no date matches the year, month, day, week and
+        day_of_week fields together (``month=2, day=30``)
     """
 
     __slots__ = (
