@@ -31,6 +31,8 @@ def fire_time_problem(
 
 def checked_fire_time(trigger: object, value: object) -> datetime | None:
     """``value`` if ``next()`` may return it, else :class:`InvalidFireTime`."""
+    if value is None or (type(value) is datetime and value.tzinfo is not None):
+        return value  # the common case, on the scheduler's hot path
     problem = fire_time_problem(value)
     if problem is not None:
         raise InvalidFireTime(trigger, *problem)

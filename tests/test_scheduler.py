@@ -501,4 +501,40 @@ async def test_a_task_bound_by_id_says_so_in_its_repr(scheduler: Any) -> None:
     task = await scheduler.configure_task("__main__:refresh", func=refresh)
     assert task.func is None  # nothing another process could import
     assert "func=None (bound by id in the process that configured it)" in repr(task)
-    assert "func='tests.test_scheduler:add'" in repr(await scheduler.configure_task(add))
+    assert "func='tests.test_scheduler:add'" in repr(
+        await scheduler.configure_task(add)
+    )
+
+
+class TurnsNaive(Trigger):
+    """Fires 50 and 100 ms after ``start``, then returns a naive datetime."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start, self.fired = start, 0
+
+    def next(self) -> datetime:
+        self.fired += 1
+        fire_time = self.start + timedelta(milliseconds=50 * self.fired)
+        return fire_time if self.fired <= 2 else fire_time.replace(tzinfo=None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"version": 1, "start": self.start.isoformat(), "fired": self.fired}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.start = datetime.fromisoformat(state["start"])
+        self.fired = state["fired"]
+
+
+async def test_a_trigger_that_turns_naive_finishes_its_schedule_only(
+    scheduler: Any, caplog: Any
+) -> None:
+    runs: list[int] = []
+    schedule_id = await scheduler.add_schedule(
+        runs.append, TurnsNaive(now()), args=(1,)
+    )
+    await wait_for(lambda: "without tzinfo" in caplog.text)
+    assert "InvalidFireTime" in caplog.text
+    assert f"the trigger of schedule {schedule_id!r} raised" in caplog.text
+    await wait_for(lambda: len(runs) == 1)  # the first fire time's job
+    assert await scheduler.run_job(add, args=(2, 2)) == 4  # the loop still runs
+    assert await scheduler.get_schedules() == []

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from .._enums import CoalescePolicy
 from .._runs import RunRecord
 from .._structures import Job, Schedule, ScheduleResult, Task
+from .._trigger_contract import checked_fire_time
 
 #: Jobs one schedule may get in one pass with ``CoalescePolicy.all``; the rest come in
 #: the next pass, so a trigger that fires every second after a week's sleep cannot
@@ -50,7 +51,9 @@ def due_fire_times(
         else:
             fire_times[-1] = next_fire_time  # beyond the listed ones, only the latest
         count += 1
-        next_fire_time = schedule.trigger.next()
+        # A naive value would break every comparison after it: refuse it here, where
+        # the loop finishes the schedule of a trigger that raises.
+        next_fire_time = checked_fire_time(schedule.trigger, schedule.trigger.next())
         if count >= limit:
             break
     return fire_times, next_fire_time, count
