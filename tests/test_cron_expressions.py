@@ -367,7 +367,9 @@ def test_search_without_matches_returns_none(
 @pytest.mark.parametrize(
     ("fields", "named"),
     [
-        pytest.param({"month": 2, "day": 30}, "month='2', day='30'", id="february-30th"),
+        pytest.param(
+            {"month": 2, "day": 30}, "month='2', day='30'", id="february-30th"
+        ),
         pytest.param(
             {"month": "4,6,9,11", "day": 31}, "day='31'", id="31st-of-30-day-months"
         ),

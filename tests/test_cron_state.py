@@ -448,7 +448,9 @@ def test_unknown_time_zone_is_refused_with_examples() -> None:
 
 
 def test_time_zone_of_wrong_type_is_a_type_error() -> None:
-    with pytest.raises(InvalidTriggerArgumentType, match="timezone=5 is an int") as info:
+    with pytest.raises(
+        InvalidTriggerArgumentType, match="timezone=5 is an int"
+    ) as info:
         CronTrigger(hour=9, start_time=START, timezone=5)  # type: ignore[arg-type]
     assert isinstance(info.value, TypeError)
 

@@ -72,5 +72,7 @@ def test_the_scheduler_takes_a_path_for_its_store(tmp_path: Path) -> None:
 
 
 def test_the_scheduler_names_a_store_argument_of_the_wrong_type() -> None:
-    with pytest.raises(UnknownStoreLocation, match="42: it is an int, not a data store"):
+    with pytest.raises(
+        UnknownStoreLocation, match="42: it is an int, not a data store"
+    ):
         AsyncScheduler(42)  # type: ignore[arg-type]

@@ -226,8 +226,7 @@ def check_trigger(
             f"copying the trigger through its state raised {error_text(error)}; "
             f"nothing else was checked, to leave your trigger where it is",
         )  # fmt: skip
-        report = TriggerReport(repr(trigger), [], problems.finish(), n, "not_copied", 0.0)
-        return report
+        return TriggerReport(repr(trigger), [], problems.finish(), n, "not_copied", 0.0)
     checkpoints = {position for position in (0, 1, n // 2, n - 1) if 0 <= position < n}
     probe = Probe(subject, checkpoints)
     drawn = sample(probe, n=n, time_budget=time_budget, copy=False)
