@@ -74,7 +74,7 @@ def test_rows_come_from_the_schedules_sorted_with_times_in_the_triggers_zone() -
     assert (first.id, second.id) == ("a", "b")
     assert second.next_fire_time == next_fire
     assert second.next_fire_time.tzinfo is HELSINKI
-    assert second.next_fire_text == "Mon 2026-01-05 09:00:00 EET"
+    assert second.next_fire_text == "paused (due since Mon 2026-01-05 09:00:00 EET)"
     assert first.last_fire_text == "Sun 2026-01-04 09:00:00 EET"
     assert first.next_fire_text == "—"
     assert "09:00" in first.description and "Europe/Helsinki" in first.description
@@ -191,10 +191,10 @@ async def test_the_table_shows_the_schedules_as_they_are_added(
     await scheduler.add_schedule(succeed, trigger, id="morning")
     # No refresh() call: the ScheduleAdded events bring them in.
     await wait_for(lambda: list(dashboard.table.rows) == ["hourly", "morning"])
-    cells = [label.value for label in dashboard.table.rows["morning"].labels]
-    assert "morning" in cells[0] and "succeed" in cells[1]
-    assert "09:00" in cells[2] and "Europe/Helsinki" in cells[2]
-    assert "EE" in cells[3]  # EET or EEST: the next fire time is in Helsinki time
+    info = dashboard.table.rows["morning"].info.value
+    assert "<b>morning</b>" in info and "succeed" in info
+    assert "09:00" in info and "Europe/Helsinki" in info
+    assert "EE" in info.split("next:")[1]  # EET or EEST: in Helsinki time
     assert "2 schedules" in dashboard.status.value
     assert "started" in dashboard.status.value
 
@@ -209,12 +209,12 @@ async def test_pause_resume_and_remove_buttons_steer_the_scheduler(
     assert row.resume_button.disabled and not row.pause_button.disabled
 
     row.pause_button.click()
-    await wait_for(lambda: "paused" in row.labels[5].value)
+    await wait_for(lambda: ">paused<" in row.info.value)
     assert (await scheduler.get_schedule("report")).paused
     assert row.pause_button.disabled and not row.resume_button.disabled
 
     row.resume_button.click()
-    await wait_for(lambda: "paused" not in row.labels[5].value)
+    await wait_for(lambda: ">paused<" not in row.info.value)
     assert not (await scheduler.get_schedule("report")).paused
 
     row.remove_button.click()  # asks first
@@ -241,7 +241,7 @@ async def test_an_action_that_fails_is_shown_not_raised(
     await dashboard.pause("report")
     assert "could not pause 'report': ScheduleLookupError" in dashboard.message.value
     assert "report" not in dashboard.table.rows
-    assert row.labels[0].comm is None  # the gone row's widgets are closed
+    assert row.info.comm is None  # the gone row's widgets are closed
 
 
 @pytest.mark.anyio
@@ -251,12 +251,14 @@ async def test_a_job_that_raises_shows_in_the_feed_in_red(
     await scheduler.add_schedule(succeed, DateTrigger(datetime.now(UTC)), id="ok")
     await scheduler.add_schedule(fail, DateTrigger(datetime.now(UTC)), id="bad")
     await wait_for(lambda: dashboard.model.successes + dashboard.model.errors == 2)
-    feed = dashboard.feed.value
-    error_row = next(line for line in feed.split("<tr") if "bad" in line)
-    assert "color:#c62828" in error_row
-    assert "ValueError: the report failed on purpose" in error_row
-    ok_row = next(line for line in feed.split("<tr") if ">ok<" in line)
-    assert "#c62828" not in ok_row and "success" in ok_row
+    entries = [widget.value for widget in dashboard.feed.entries.values()]
+    error_entry = next(entry for entry in entries if " bad " in entry)
+    assert error_entry.startswith("<details style='color:#c62828'")
+    assert "ValueError: the report failed on purpose</summary>" in error_entry
+    assert "Traceback (most recent call last)" in error_entry  # inside, when opened
+    ok_entry = next(entry for entry in entries if " ok " in entry)
+    assert "#c62828" not in ok_entry and "success" in ok_entry
+    assert "<details" not in ok_entry  # nothing to open
     assert "1 succeeded" in dashboard.status.value
     assert "1 failed" in dashboard.status.value
 
@@ -282,9 +284,9 @@ async def test_the_thread_backed_scheduler_is_steered_without_blocking() -> None
         try:
             await dashboard.refresh()
             row = dashboard.table.rows["report"]
-            assert "paused" in row.labels[5].value
+            assert ">paused<" in row.info.value
             await dashboard.resume("report", skip_missed=False)
-            assert "paused" not in row.labels[5].value
+            assert ">paused<" not in row.info.value
             assert not scheduler.get_schedule("report").paused
         finally:
             dashboard.close()
@@ -318,4 +320,4 @@ async def test_a_schedule_waiting_for_its_function_is_flagged(
     await scheduler.add_schedule(task.id, DateTrigger(datetime.now(UTC)), id="lost")
     # Holding a schedule publishes nothing: the dashboard's regular look finds it.
     await wait_for(lambda: getattr(dashboard.model.row("lost"), "waiting", False))
-    assert "waiting for its function" in dashboard.table.rows["lost"].labels[6].value
+    assert "waiting for its function" in dashboard.table.rows["lost"].info.value

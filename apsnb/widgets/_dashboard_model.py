@@ -7,6 +7,7 @@ draws :attr:`DashboardModel.rows`, :attr:`DashboardModel.feed` and the counts.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -49,8 +50,16 @@ class ScheduleRow:
 
     @property
     def next_fire_text(self) -> str:
-        """The next fire time for reading (``Mon 2026-01-05 09:00:00 EET``), or ``—``."""
-        return readable_time(self.next_fire_time)
+        """The next fire time for reading (``Mon 2026-01-05 09:00:00 EET``), or ``—``.
+
+        A paused schedule keeps the fire time it stopped at, which soon lies in the
+        past: it reads ``paused (due since …)`` then, never as a time to come.
+        """
+        text = readable_time(self.next_fire_time)
+        due = self.next_fire_time
+        if self.paused and due is not None and due <= datetime.now(due.tzinfo):
+            return f"paused (due since {text})"
+        return text
 
     @property
     def last_fire_text(self) -> str:
@@ -68,6 +77,8 @@ class OutcomeEntry:
     task_id: str
     outcome: JobOutcome
     exception: str | None  # "ValueError: boom", when the job raised
+    traceback: str | None = None  # the job's traceback, when it raised
+    output: str | None = None  # what it printed (a scheduler capturing output)
 
     @property
     def failed(self) -> bool:
@@ -194,6 +205,8 @@ def _entry(event: JobReleased) -> OutcomeEntry:
         task_id=event.task_id,
         outcome=event.outcome,
         exception=exception,
+        traceback=event.exception_traceback,
+        output=event.output,
     )
 
 
@@ -244,6 +257,11 @@ def describe_trigger(trigger: Trigger) -> str:
     except ImportError:  # pandas or matplotlib missing: the lab cannot be imported
         return repr(trigger)
     try:
-        return describe(trigger)
+        text = describe(trigger)
     except Exception as error:  # a custom trigger with odd attributes
         return f"{trigger!r} (no description: {type(error).__name__})"
+    # A start of "now" carries microseconds that say nothing to a reader.
+    return _FRACTION.sub(r"\1", text)
+
+
+_FRACTION = re.compile(r"(\d\d:\d\d:\d\d)\.\d+")

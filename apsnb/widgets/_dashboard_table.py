@@ -1,7 +1,11 @@
-"""The widgets of the schedule dashboard: the schedule table, the feed and the status.
+"""The widgets of the schedule dashboard: the schedule list, the feed and the status.
 
-Each table row keeps its widgets from one refresh to the next (found by schedule id),
-so a refresh changes text in place instead of redrawing the table under the pointer.
+Each schedule is a row of two parts that wrap on a narrow page: what it is and when it
+fires (text that wraps), and its buttons (icons with tooltips, so they never shrink to
+an unreadable "P…"). A row keeps its widgets from one refresh to the next (found by
+schedule id), so a refresh changes text in place instead of redrawing the list under
+the pointer. The feed keeps one widget per job, so an entry a user opened stays open
+while newer ones arrive.
 """
 
 from __future__ import annotations
@@ -13,23 +17,11 @@ import ipywidgets as widgets
 
 from .._enums import JobOutcome, RunState
 from ._dashboard_model import DashboardModel, OutcomeEntry, ScheduleRow
+from ._style import ERROR_COLOR
 
-_ERROR_COLOR = "#c62828"
 _NOTE_COLOR = "#8a6d00"
 _MUTED = "color:#666"
-#: Header of each table column, in order; the last column holds the buttons.
-COLUMNS = (
-    "schedule",
-    "task",
-    "trigger",
-    "next fire time",
-    "last fire time",
-    "paused",
-    "function",
-    "",
-)
-_GRID_COLUMNS = "auto auto minmax(180px, 2fr) auto auto auto auto auto"
-_BUTTON = {"width": "auto", "margin": "0 2px"}
+Action = Callable[[str], object]
 
 
 def _cell(text: str, style: str = "") -> str:
@@ -37,144 +29,139 @@ def _cell(text: str, style: str = "") -> str:
 
 
 class ScheduleRowView:
-    """The widgets of one table row: its text cells and its buttons.
+    """The widgets of one schedule: its text and its buttons.
 
-    **Remove** asks first: it shows **Confirm remove** and **Keep** in its place.
-    A clicked action disables the row's buttons until the next refresh shows it.
+    **Remove** asks first: it shows **Remove** and **Keep** in its place. A clicked
+    action disables the row's buttons until the next refresh shows what it did.
     """
 
-    def __init__(
-        self,
-        schedule_id: str,
-        on_pause: Callable[[str], object],
-        on_resume: Callable[[str], object],
-        on_remove: Callable[[str], object],
-    ) -> None:
+    def __init__(self, schedule_id: str, actions: dict[str, Action]) -> None:
         self.schedule_id = schedule_id
         self.row: ScheduleRow | None = None  # what the row shows
-        self.labels = [widgets.HTML() for _ in COLUMNS[:-1]]
-        self.pause_button = self._button("Pause", "Stop this schedule firing")
-        self.resume_button = self._button("Resume", "Let this schedule fire again")
-        self.remove_button = self._button("Remove", "Remove this schedule (asks first)")
-        self.confirm_button = self._button(
-            "Confirm remove", "Remove it: this cannot be undone", style="danger"
+        self.info = widgets.HTML(layout=widgets.Layout(flex="1 1 320px", min_width="0"))
+        self.edit_button = _icon("pencil", "Edit: change this schedule's trigger")
+        self.run_button = _icon("bolt", "Run now: one extra run, the trigger untouched")
+        self.pause_button = _icon("pause", "Pause: stop this schedule firing")
+        self.resume_button = _icon("play", "Resume: let this schedule fire again")
+        self.remove_button = _icon("trash", "Remove this schedule (asks first)")
+        self.confirm_button = _wide(
+            "Remove", "Remove it: this cannot be undone", "danger"
         )
-        self.keep_button = self._button("Keep", "Do not remove it")
-        self.pause_button.on_click(lambda _: self._act(on_pause))
-        self.resume_button.on_click(lambda _: self._act(on_resume))
+        self.keep_button = _wide("Keep", "Do not remove it")
+        self.edit_button.on_click(lambda _: self._act(actions["edit"], busy=False))
+        self.run_button.on_click(lambda _: self._act(actions["run_now"], busy=False))
+        self.pause_button.on_click(lambda _: self._act(actions["pause"]))
+        self.resume_button.on_click(lambda _: self._act(actions["resume"]))
         self.remove_button.on_click(lambda _: self._confirming(True))
         self.keep_button.on_click(lambda _: self._confirming(False))
-        self.confirm_button.on_click(lambda _: self._act(on_remove))
+        self.confirm_button.on_click(lambda _: self._act(actions["remove"]))
         self.buttons = widgets.HBox(
             [
+                self.edit_button,
+                self.run_button,
                 self.pause_button,
                 self.resume_button,
                 self.remove_button,
                 self.confirm_button,
                 self.keep_button,
-            ]
+            ],
+            layout=widgets.Layout(flex="0 0 auto", align_items="center"),
         )
+        self.buttons.add_class("apsnb-row-buttons")
+        self.box = widgets.HBox(
+            [self.info, self.buttons],
+            layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
+        )
+        self.box.add_class("apsnb-row")
         self._confirming(False)
-
-    @staticmethod
-    def _button(description: str, tooltip: str, style: str = "") -> widgets.Button:
-        return widgets.Button(
-            description=description,
-            tooltip=tooltip,
-            button_style=style,
-            layout=widgets.Layout(**_BUTTON),
-        )
-
-    @property
-    def cells(self) -> list[widgets.Widget]:
-        """The row's widgets, one per column."""
-        return [*self.labels, self.buttons]
 
     def show(self, row: ScheduleRow) -> None:
         """Show ``row``'s values, and enable the buttons that apply to it."""
         self.row = row
-        paused = (
-            _cell("paused", f"color:{_NOTE_COLOR};font-weight:bold")
-            if row.paused
-            else ""
+        flags = []
+        if row.paused:
+            flags.append(_cell("paused", f"color:{_NOTE_COLOR};font-weight:bold"))
+        if row.waiting:
+            flags.append(_cell("waiting for its function", f"color:{_NOTE_COLOR}"))
+        title = " · ".join(
+            [f"<b>{html.escape(row.id)}</b>", _cell(row.task_id, _MUTED), *flags]
         )
-        waiting = (
-            _cell("waiting for its function", f"color:{_NOTE_COLOR}")
-            if row.waiting
-            else _cell("ready", _MUTED)
+        times = (
+            f"next: {_cell(row.next_fire_text)}"
+            f" · last: {_cell(row.last_fire_text, _MUTED)}"
         )
-        texts = (
-            f"<b>{html.escape(row.id)}</b>",
-            _cell(row.task_id),
-            _cell(row.description),
-            _cell(row.next_fire_text),
-            _cell(row.last_fire_text, _MUTED),
-            paused,
-            waiting,
+        self.info.value = f"<div>{title}</div><div>{_cell(row.description)}</div>" + (
+            f"<div>{times}</div>"
         )
-        for label, text in zip(self.labels, texts, strict=True):
-            label.value = text
         self.pause_button.disabled = row.paused
         self.resume_button.disabled = not row.paused
-        self.remove_button.disabled = self.confirm_button.disabled = False
-        self.keep_button.disabled = False
+        for button in (self.edit_button, self.run_button, self.remove_button):
+            button.disabled = False
+        self.confirm_button.disabled = self.keep_button.disabled = False
 
     def close(self) -> None:
-        """Close the row's widgets (its schedule is gone, or the table closes)."""
-        for widget in self.cells:
-            widget.close()
+        """Close the row's widgets (its schedule is gone, or the list closes)."""
         for button in self.buttons.children:
             button.close()
+        for widget in (self.info, self.buttons, self.box):
+            widget.close()
 
     def _confirming(self, asking: bool) -> None:
         self.remove_button.layout.display = "none" if asking else ""
         self.confirm_button.layout.display = "" if asking else "none"
         self.keep_button.layout.display = "" if asking else "none"
 
-    def _act(self, action: Callable[[str], object]) -> None:
-        for button in self.buttons.children:
-            button.disabled = True  # until the next refresh shows what happened
+    def _act(self, action: Action, *, busy: bool = True) -> None:
+        if busy:
+            for button in self.buttons.children:
+                button.disabled = True  # until the next refresh shows what happened
         self._confirming(False)
         action(self.schedule_id)
 
 
-class ScheduleTable(widgets.VBox):
-    """The schedules, one row each, with their buttons; ``rows`` by schedule id."""
+def _icon(icon: str, tooltip: str) -> widgets.Button:
+    return widgets.Button(
+        icon=icon, tooltip=tooltip, layout=widgets.Layout(width="32px")
+    )
 
-    def __init__(
-        self,
-        on_pause: Callable[[str], object],
-        on_resume: Callable[[str], object],
-        on_remove: Callable[[str], object],
-    ) -> None:
-        self._actions = (on_pause, on_resume, on_remove)
+
+def _wide(description: str, tooltip: str, style: str = "") -> widgets.Button:
+    button = widgets.Button(
+        description=description,
+        tooltip=tooltip,
+        button_style=style,
+        layout=widgets.Layout(width="auto"),
+    )
+    button.add_class("apsnb-wide")
+    return button
+
+
+class ScheduleTable(widgets.VBox):
+    """The schedules, one row each, with their buttons; ``rows`` by schedule id.
+
+    :param actions: what the buttons call with the schedule id: ``"edit"``,
+        ``"run_now"``, ``"pause"``, ``"resume"`` and ``"remove"``
+    """
+
+    def __init__(self, actions: dict[str, Action]) -> None:
+        self._actions = actions
         self.rows: dict[str, ScheduleRowView] = {}
-        header = [widgets.HTML(f"<b>{html.escape(name)}</b>") for name in COLUMNS]
-        self._header = header
-        self.grid = widgets.GridBox(
-            header,
-            layout=widgets.Layout(
-                grid_template_columns=_GRID_COLUMNS,
-                grid_gap="2px 12px",
-                align_items="center",
-            ),
-        )
+        self.list = widgets.VBox()
         self.empty = widgets.HTML(_cell("No schedules.", _MUTED))
-        super().__init__([self.grid, self.empty])
+        super().__init__([self.list, self.empty])
 
     def show(self, rows: Sequence[ScheduleRow]) -> None:
         """Show ``rows`` in their order; rows of schedules that are gone go away."""
         views = {}
         for row in rows:
-            view = self.rows.get(row.id) or ScheduleRowView(row.id, *self._actions)
+            view = self.rows.get(row.id) or ScheduleRowView(row.id, self._actions)
             view.show(row)
             views[row.id] = view
         for schedule_id, view in self.rows.items():
             if schedule_id not in views:
                 view.close()
         if list(views) != list(self.rows):
-            cells = [cell for view in views.values() for cell in view.cells]
-            self.grid.children = [*self._header, *cells]
+            self.list.children = [view.box for view in views.values()]
         self.rows = views
         self.empty.layout.display = "none" if rows else ""
 
@@ -185,47 +172,90 @@ class ScheduleTable(widgets.VBox):
             view.show(view.row)
 
     def close(self) -> None:
-        """Close the table and every widget in it."""
+        """Close the list and every widget in it."""
         for view in self.rows.values():
             view.close()
-        for widget in (*self._header, self.grid, self.empty):
+        for widget in (self.list, self.empty):
             widget.close()
         super().close()
 
 
-def feed_html(entries: Sequence[OutcomeEntry]) -> str:
-    """The feed as an HTML table, in the order given; failed jobs in red."""
-    if not entries:
-        return _cell("No job has finished since the dashboard opened.", _MUTED)
-    lines = ["<table style='font-size:0.9em'><tr>"]
-    lines += [f"<th style='text-align:left'>{name}</th>" for name in (
-        "time", "schedule", "task", "outcome", "exception")]  # fmt: skip
-    lines.append("</tr>")
-    for entry in entries:
-        color = ""
-        if entry.failed:
-            color = f"color:{_ERROR_COLOR}"
-        elif entry.outcome is not JobOutcome.success:
-            color = f"color:{_NOTE_COLOR}"
-        time = entry.time.astimezone().strftime("%H:%M:%S")
-        cells = (
-            time,
-            entry.schedule_id or "—",
-            entry.task_id,
-            entry.outcome.name.replace("_", " "),
-            entry.exception or "",
+class OutcomeFeed(widgets.VBox):
+    """The latest job outcomes, newest first, one widget per job.
+
+    A job that raised or printed something can be opened (a ``<details>`` row) to
+    read its output and traceback; widgets are kept for the jobs still listed, so an
+    opened entry stays open while newer ones arrive.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[object, widgets.HTML] = {}
+        self.empty = widgets.HTML(
+            _cell("No job has finished since the dashboard opened.", _MUTED)
         )
-        row = "".join(f"<td>{html.escape(cell)}</td>" for cell in cells)
-        lines.append(
-            f"<tr style='{color}' title='{entry.time:%Y-%m-%d %H:%M:%S %Z}'>{row}</tr>"
+        super().__init__([self.empty])
+        self.add_class("apsnb-feed")
+
+    def show(self, entries: Sequence[OutcomeEntry]) -> None:
+        """List ``entries`` in the order given (widgets of the ones left out close)."""
+        shown: dict[object, widgets.HTML] = {}
+        for entry in entries:
+            shown[entry.job_id] = self.entries.get(entry.job_id) or widgets.HTML(
+                entry_html(entry)
+            )
+        for job_id, widget in self.entries.items():
+            if job_id not in shown:
+                widget.close()
+        if list(shown) != list(self.entries):
+            self.children = [*shown.values()] if shown else [self.empty]
+        self.entries = shown
+
+    @property
+    def text(self) -> str:
+        """The HTML of every entry listed (for reading it in a test or a log)."""
+        return "".join(widget.value for widget in self.entries.values())
+
+    def close(self) -> None:
+        for widget in (*self.entries.values(), self.empty):
+            widget.close()
+        super().close()
+
+
+def entry_html(entry: OutcomeEntry) -> str:
+    """One job of the feed; a job that raised or printed opens to show both."""
+    color = ""
+    if entry.failed:
+        color = f"color:{ERROR_COLOR}"
+    elif entry.outcome is not JobOutcome.success:
+        color = f"color:{_NOTE_COLOR}"
+    parts = [
+        entry.time.astimezone().strftime("%H:%M:%S"),
+        entry.schedule_id or "—",
+        entry.task_id,
+        entry.outcome.name.replace("_", " "),
+    ]
+    if entry.exception:
+        parts.append(entry.exception)
+    line = " · ".join(html.escape(part) for part in parts)
+    title = f"{entry.time:%Y-%m-%d %H:%M:%S %Z}"
+    details = []
+    if entry.output:
+        details.append(f"<div>printed:</div><pre>{html.escape(entry.output)}</pre>")
+    if entry.traceback:
+        details.append(
+            f"<div>traceback:</div><pre>{html.escape(entry.traceback)}</pre>"
         )
-    lines.append("</table>")
-    return "".join(lines)
+    if not details:
+        return f"<div style='{color}' title='{title}'>{line}</div>"
+    return (
+        f"<details style='{color}' title='{title}'><summary>{line}</summary>"
+        f"<div style='color:initial'>{''.join(details)}</div></details>"
+    )
 
 
 def status_html(model: DashboardModel, state: RunState) -> str:
     """One line: the scheduler's state, and what it holds and has done."""
-    state_color = "#2e7d32" if state is RunState.started else _ERROR_COLOR
+    state_color = "#2e7d32" if state is RunState.started else ERROR_COLOR
     schedules = len(model.rows)
     running = len(model.running_job_ids)
     parts = [
@@ -233,7 +263,7 @@ def status_html(model: DashboardModel, state: RunState) -> str:
         f"{schedules} schedule{'s' if schedules != 1 else ''}",
         f"{running} running job{'s' if running != 1 else ''}",
         f"since opening: {model.successes} succeeded",
-        _cell(f"{model.errors} failed", f"color:{_ERROR_COLOR}")
+        _cell(f"{model.errors} failed", f"color:{ERROR_COLOR}")
         if model.errors
         else "0 failed",
     ]

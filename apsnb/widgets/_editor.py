@@ -48,14 +48,21 @@ def _hint(text: str) -> widgets.HTML:
     return widgets.HTML(f"<span style='{_HINT_STYLE}'>{html.escape(text)}</span>")
 
 
-def _grid(cells: list[widgets.Widget], columns: int) -> widgets.GridBox:
+def _grid(cells: list[widgets.Widget], min_width: int) -> widgets.GridBox:
+    """Cells in as many columns of at least ``min_width`` px as the page has room
+    for: two or four side by side on a wide page, one under the other on a narrow."""
     return widgets.GridBox(
         cells,
         layout=widgets.Layout(
-            grid_template_columns=f"repeat({columns}, minmax(0, 300px))",
+            grid_template_columns=f"repeat(auto-fill, minmax({min_width}px, 1fr))",
             grid_gap="2px 16px",
         ),
     )
+
+
+def _width(most: int) -> widgets.Layout:
+    """An input as wide as its grid cell, up to ``most`` px."""
+    return widgets.Layout(width="calc(100% - 4px)", max_width=f"{most}px")  # margins
 
 
 class TriggerEditor(widgets.VBox):
@@ -137,6 +144,12 @@ class TriggerEditor(widgets.VBox):
             text = errors.get(path, "")
             message.value = f"<div style='{_ERROR_STYLE}'>{html.escape(text)}</div>"
             message.layout.display = "" if text else "none"
+            field = self.inputs.get(path)
+            if field is not None:  # a red border (the stylesheet's apsnb-invalid)
+                if text:
+                    field.add_class("apsnb-invalid")
+                else:
+                    field.remove_class("apsnb-invalid")
         for child in self.child_editors:
             child.show_errors()
 
@@ -150,15 +163,15 @@ class TriggerEditor(widgets.VBox):
                     description=name.replace("_", " "),
                     placeholder=example,
                     style=_LABEL_STYLE,
-                    continuous_update=False,
-                    layout=widgets.Layout(width="290px"),
+                    continuous_update=True,
+                    layout=_width(320),
                 ),
             )
             for name, example in _CRON_INPUTS
         ]
         return widgets.VBox(
             [
-                _grid(cells, 2),
+                _grid(cells, 260),
                 self._message("cron"),
                 _hint(
                     "Empty fields: those above the least significant field given are *, "
@@ -173,8 +186,8 @@ class TriggerEditor(widgets.VBox):
             description="crontab",
             placeholder="0 9 * * mon-fri",
             style=_LABEL_STYLE,
-            continuous_update=False,
-            layout=widgets.Layout(width="400px"),
+            continuous_update=True,
+            layout=_width(440),
         )
         return widgets.VBox(
             [
@@ -192,8 +205,8 @@ class TriggerEditor(widgets.VBox):
         number = kind(
             description=label,
             style=_LABEL_STYLE,
-            continuous_update=False,
-            layout=widgets.Layout(width="200px"),
+            continuous_update=True,
+            layout=_width(220),
         )
         return self._input(path, number)
 
@@ -204,7 +217,7 @@ class TriggerEditor(widgets.VBox):
         ]
         return widgets.VBox(
             [
-                _grid(cells, 3),
+                _grid(cells, 200),
                 self._message("interval"),
                 _hint(
                     "Real elapsed time: fires at start time (empty: when built), then "
@@ -222,15 +235,17 @@ class TriggerEditor(widgets.VBox):
             self._input(
                 f"calendar.{name}",
                 widgets.DatePicker(
-                    description=name.replace("_", " "), style=_LABEL_STYLE
+                    description=name.replace("_", " "),
+                    style=_LABEL_STYLE,
+                    layout=_width(320),
                 ),
             )
             for name in ("start_date", "end_date")
         ]
         return widgets.VBox(
             [
-                _grid([*cells[:4], *cells[4:], widgets.Box()], 4),
-                _grid(dates, 2),
+                _grid(cells, 170),
+                _grid(dates, 320),
                 self._message("calendar"),
                 _hint(
                     "Fires on start date (empty: today) at hour:minute:second in the "
@@ -241,7 +256,9 @@ class TriggerEditor(widgets.VBox):
         )
 
     def _date_panel(self) -> widgets.VBox:
-        picker = widgets.NaiveDatetimePicker(description="run time", style=_LABEL_STYLE)
+        picker = widgets.NaiveDatetimePicker(
+            description="run time", style=_LABEL_STYLE, layout=_width(320)
+        )
         return widgets.VBox(
             [
                 self._input("date.run_time", picker),
@@ -257,8 +274,8 @@ class TriggerEditor(widgets.VBox):
             ensure_option=False,
             placeholder="Europe/Helsinki",
             style=_LABEL_STYLE,
-            continuous_update=False,
-            layout=widgets.Layout(width="300px"),
+            continuous_update=True,
+            layout=_width(320),
         )
         return self._input("timezone", zone)
 
@@ -267,12 +284,14 @@ class TriggerEditor(widgets.VBox):
             self._input(
                 name,
                 widgets.NaiveDatetimePicker(
-                    description=name.replace("_", " "), style=_LABEL_STYLE
+                    description=name.replace("_", " "),
+                    style=_LABEL_STYLE,
+                    layout=_width(320),
                 ),
             )
             for name in ("start_time", "end_time")
         ]
-        return _grid(pickers, 2)
+        return _grid(pickers, 320)
 
     # And / Or
 
@@ -286,7 +305,7 @@ class TriggerEditor(widgets.VBox):
             tooltip="AndTrigger: largest gap between the children's "
             "fire times that still counts as together, in seconds",
             style=_LABEL_STYLE,
-            continuous_update=False,
+            continuous_update=True,
             layout=widgets.Layout(width="200px"),
         )
         self.threshold_row = self._input("combine.threshold", threshold)

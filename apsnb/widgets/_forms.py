@@ -187,6 +187,8 @@ class TriggerForm:
         except Exception as error:
             errors[self.kind] = _message(error)
             call = None
+        if call is not None and "timezone" in errors:
+            _check_in_utc(call, self.kind, errors)
         if call is None or errors:
             return FormCheck(None, None, errors)
         try:
@@ -359,6 +361,25 @@ def _error_path(kind: TriggerKind, error: ApsnbError) -> str:
         "combine": ("threshold",),
     }.get(kind, ())
     return f"{kind}.{argument}" if argument in fields else kind
+
+
+def _check_in_utc(call: TriggerCall, kind: TriggerKind, errors: dict[str, str]) -> None:
+    """Find the other fields' errors while the zone is bad: build the call in UTC.
+
+    A trigger's constructor stops at its first problem, and a bad zone would hide
+    the rest; with a stand-in zone, every bad field gets its message at once.
+    """
+    if kind == "combine":  # each child reports its own fields
+        return
+    probe = call
+    if "timezone" in call.kwargs:
+        probe = call._replace(kwargs={**call.kwargs, "timezone": "UTC"})
+    try:
+        probe.build()
+    except ApsnbError as error:
+        errors.setdefault(_error_path(kind, error), str(error))
+    except Exception:
+        pass  # the zone's message is the one that counts here
 
 
 def _message(error: Exception) -> str:

@@ -8,6 +8,7 @@ import io
 import sys
 import warnings
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import ipywidgets as widgets
@@ -15,11 +16,14 @@ import ipywidgets as widgets
 from ..abc import Trigger
 from ._editor import TriggerEditor
 from ._forms import FormCheck, TriggerForm
+from ._style import stylesheet
 
 __all__ = ("TriggerComposer",)
 
 _NOTE_STYLE = "color:#8a6d00;font-size:0.85em"
 _ERROR_STYLE = "color:#c62828;font-size:0.85em"
+#: The timeline's width: 560 pixels, scaled down by the page when narrower.
+_TIMELINE_INCHES = 7.0
 # The table shows these columns of apsnb.lab.fire_times(), renamed for reading.
 _TABLE_COLUMNS = {
     "fire_time": "fire time",
@@ -71,30 +75,42 @@ class TriggerComposer(widgets.VBox):
             max=1000,
             description="show next",
             style={"description_width": "70px"},
-            layout=widgets.Layout(width="150px"),
+            layout=widgets.Layout(width="150px", margin="2px 0 2px 12px"),
         )
-        self.count.observe(lambda _: self._schedule_preview(), names="value")
+        self.count.observe(lambda _: self._form_changed(), names="value")
         self.description = widgets.HTML()
         self.notes = widgets.HTML()
-        self.table = widgets.HTML(layout=widgets.Layout(min_width="420px"))
-        self.timeline = widgets.Image(
-            format="png", layout=widgets.Layout(display="none", margin="0 0 0 16px")
+        self.table = widgets.HTML(
+            layout=widgets.Layout(flex="0 0 auto", margin="0 24px 8px 0")
         )
+        self.timeline = widgets.Image(
+            format="png",
+            layout=widgets.Layout(display="none", flex="1 1 420px", min_width="0"),
+        )
+        self.timeline.add_class("apsnb-timeline")
         self.code_view = widgets.HTML()
         preview = widgets.VBox(
             [
-                widgets.HBox([self.description, self.count]),
+                widgets.HBox(
+                    [self.description, self.count],
+                    layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
+                ),
                 self.notes,
+                # The timeline goes beside the table where there is room, else below
+                # it; it shrinks with the page, never wider than the preview.
                 widgets.HBox(
                     [self.table, self.timeline],
-                    layout=widgets.Layout(align_items="flex-start"),
+                    layout=widgets.Layout(
+                        flex_flow="row wrap", align_items="flex-start"
+                    ),
                 ),
                 self.code_view,
             ],
             layout=widgets.Layout(border_top="1px solid #ddd", padding="6px 0 0"),
         )
-        super().__init__([self.editor, preview])
-        self._form_changed()
+        super().__init__([stylesheet(), self.editor, preview])
+        self.add_class("apsnb-composer")
+        self.refresh()
 
     # What the form makes
 
@@ -124,15 +140,7 @@ class TriggerComposer(widgets.VBox):
     # Reacting to changes; nothing here may raise into ipywidgets' observers.
 
     def _form_changed(self) -> None:
-        try:
-            checked = self.form.check()
-            self.editor.show_errors(checked)
-            self._show_code(checked)
-        except Exception as error:
-            self.notes.value = _error(f"the form could not be checked: {error!r}")
-        self._schedule_preview()
-
-    def _schedule_preview(self) -> None:
+        """A field changed (each key typed): redraw after ``debounce`` seconds."""
         if self.debounce <= 0:
             self.refresh()
             return
@@ -146,17 +154,19 @@ class TriggerComposer(widgets.VBox):
         self._pending = loop.call_later(self.debounce, self.refresh)
 
     def refresh(self) -> None:
-        """Redraw the preview now (description, table, timeline) from the form."""
+        """Redraw the field messages, the code and the preview now from the form."""
         self._pending = None
         try:
-            self._refresh()
+            checked = self.form.check()
+            self.editor.show_errors(checked)
+            self._show_code(checked)
+            self._refresh(checked)
         except Exception as error:
             self.notes.value = _error(
                 f"the preview failed: {type(error).__name__}: {error}"
             )
 
-    def _refresh(self) -> None:
-        checked = self.form.check()
+    def _refresh(self, checked: FormCheck) -> None:
         if checked.errors or checked.trigger is None:
             self._shown = None
             self.description.value = ""
@@ -234,9 +244,38 @@ def _fire_time_table(
         notes.append(f"The trigger is finished after {len(table)} fire time(s).")
     if table.empty:
         return "<i>No fire times.</i>"
-    shown = table[list(_TABLE_COLUMNS)].rename(columns=_TABLE_COLUMNS)
-    shown.index = range(1, len(shown) + 1)
-    return shown.to_html(border=0, na_rep="")
+    rows = [
+        [_table_text(record[column]) for column in _TABLE_COLUMNS]
+        for record in table.to_dict("records")
+    ]
+    return _html_table(list(_TABLE_COLUMNS.values()), rows)
+
+
+def _table_text(value: Any) -> str:
+    """A cell of the fire-time table: a time without its offset (a column of its
+    own), a gap in days or h:mm:ss, nothing for a missing value."""
+    if value is None or str(value) in ("NaT", "nan", "None"):
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, timedelta):  # pandas' Timedelta is one too
+        days, rest = divmod(value, timedelta(days=1))
+        if not rest:
+            return f"{days} day{'s' if days != 1 else ''}"
+        return str(timedelta(days=days, seconds=rest.total_seconds()))
+    return str(value)
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    """A numbered table whose cells never wrap (the stylesheet's apsnb-fire-times)."""
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in ["", *header])
+    body = "".join(
+        f"<tr><td class='apsnb-number'>{number}</td>"
+        + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells)
+        + "</tr>"
+        for number, cells in enumerate(rows, start=1)
+    )
+    return f"<table class='apsnb-fire-times'><tr>{head}</tr>{body}</table>"
 
 
 def _plain_table(trigger: Trigger, n: int, time_budget: float, notes: list[str]) -> str:
@@ -246,11 +285,7 @@ def _plain_table(trigger: Trigger, n: int, time_budget: float, notes: list[str])
     drawn = sample(trigger, n=n, time_budget=time_budget)
     if drawn.error is not None:
         notes.append(f"next() raised {type(drawn.error).__name__}: {drawn.error}")
-    rows = "".join(
-        f"<tr><th>{number}</th><td>{html.escape(str(time))}</td></tr>"
-        for number, time in enumerate(drawn.times, start=1)
-    )
-    return f"<table><tr><th></th><th>fire time</th></tr>{rows}</table>"
+    return _html_table(["fire time"], [[str(time)] for time in drawn.times])
 
 
 def _timeline_png(trigger: Trigger, notes: list[str]) -> bytes | None:
@@ -259,9 +294,11 @@ def _timeline_png(trigger: Trigger, notes: list[str]) -> bytes | None:
     except ImportError:  # matplotlib missing, or an older apsnb.lab
         return None
     try:
-        figure = _caught(lambda: plot_timeline(trigger), notes)
+        # No lane label: the description above says it, and the plot keeps the room.
+        figure = _caught(lambda: plot_timeline(trigger, labels=[""]), notes)
+        figure.set_size_inches(_TIMELINE_INCHES, figure.get_figheight())
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+        figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
     except Exception as error:
         notes.append(f"no timeline: {type(error).__name__}: {error}")
         return None

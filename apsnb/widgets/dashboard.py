@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import ipywidgets as widgets
 
@@ -18,7 +19,7 @@ from .._events import (
     SchedulerStopped,
     ScheduleUpdated,
 )
-from .._exceptions import InvalidTriggerArgument
+from .._exceptions import InvalidTriggerArgument, InvalidTriggerForm
 from .._schedulers.async_ import AsyncScheduler
 from .._schedulers.sync import Scheduler
 from ._dashboard_calls import (
@@ -28,8 +29,10 @@ from ._dashboard_calls import (
     Ticker,
     running_loop,
 )
-from ._dashboard_model import DashboardModel
-from ._dashboard_table import ScheduleTable, feed_html, status_html
+from ._dashboard_edit import EditPanel
+from ._dashboard_model import DashboardModel, in_zone, readable_time, trigger_zone
+from ._dashboard_table import OutcomeFeed, ScheduleTable, status_html
+from ._style import stylesheet
 
 __all__ = ("ScheduleDashboard",)
 
@@ -47,7 +50,6 @@ _EVENT_TYPES = (
 _MIN_TICK = 0.25
 _ERROR_STYLE = "color:#c62828"
 _DONE_STYLE = "color:#666"
-_PAST_TENSE = {"pause": "paused", "resume": "resumed", "remove": "removed"}
 
 
 class ScheduleDashboard(widgets.VBox):
@@ -102,29 +104,52 @@ class ScheduleDashboard(widgets.VBox):
                 "Resume from now: fire times missed while paused are skipped",
                 "Missed fire times follow the schedule's coalesce and misfire rules",
             ],
-            style={"button_width": "100px", "description_width": "60px"},
+            style={"button_width": "auto", "description_width": "60px"},
         )
         self.refresh_button = widgets.Button(
-            description="Refresh", tooltip="Read the schedules again now"
+            description="Refresh",
+            icon="refresh",
+            tooltip="Read the schedules again now",
+            layout=widgets.Layout(width="auto"),
         )
         self.refresh_button.on_click(lambda _: self.refresh())
-        self.table = ScheduleTable(self.pause, self.resume, self.remove)
-        self.feed = widgets.HTML()
+        self.table = ScheduleTable(
+            {
+                "edit": self.edit,
+                "run_now": self.run_now,
+                "pause": self.pause,
+                "resume": self.resume,
+                "remove": self.remove,
+            }
+        )
+        self.editor = EditPanel(self.apply_edit, self.cancel_edit)
+        self.feed = OutcomeFeed()
         self._lock = asyncio.Lock()  # one reading of the store at a time
         super().__init__(
             [
+                stylesheet(),
                 widgets.HBox(
-                    [self.status, self.refresh_button, self.resume_mode],
+                    [
+                        self.status,
+                        widgets.HBox([self.refresh_button, self.resume_mode]),
+                    ],
                     layout=widgets.Layout(
-                        align_items="center", justify_content="space-between"
+                        flex_flow="row wrap",
+                        align_items="center",
+                        justify_content="space-between",
                     ),
                 ),
                 self.message,
+                self.editor,
                 self.table,
-                widgets.HTML("<b>Latest job outcomes</b>"),
+                widgets.HTML(
+                    "<b>Latest job outcomes</b> (open one to read its output)"
+                ),
                 self.feed,
             ]
         )
+        self.add_class("apsnb-dashboard")
+        _watch_output(scheduler)
         self._pacer = RefreshPacer(loop, refresh_interval, self._refresh_if_open)
         self._subscription = scheduler.subscribe(self._on_event, _EVENT_TYPES)
         self._ticker = Ticker(loop, max(refresh_interval, _MIN_TICK), self._tick)
@@ -177,7 +202,7 @@ class ScheduleDashboard(widgets.VBox):
 
     def _draw(self) -> None:
         self.status.value = status_html(self.model, self._calls.state)
-        self.feed.value = feed_html(self.model.newest_first())
+        self.feed.show(self.model.newest_first())
 
     def _say(self, text: str, *, error: bool = False) -> None:
         style = _ERROR_STYLE if error else _DONE_STYLE
@@ -189,7 +214,7 @@ class ScheduleDashboard(widgets.VBox):
 
     def pause(self, schedule_id: str) -> Pending:
         """Pause a schedule; returns the task doing it (``await`` it in a cell)."""
-        return self._act("pause", "pause_schedule", schedule_id)
+        return self._act("pause", "paused", "pause_schedule", schedule_id)
 
     def resume(self, schedule_id: str, *, skip_missed: bool | None = None) -> Pending:
         """Unpause a schedule.
@@ -202,22 +227,88 @@ class ScheduleDashboard(widgets.VBox):
             skip_missed = bool(self.resume_mode.value)
         resume_from = "now" if skip_missed else None
         return self._act(
-            "resume", "unpause_schedule", schedule_id, resume_from=resume_from
-        )
+            "resume", "resumed", "unpause_schedule", schedule_id,
+            resume_from=resume_from,
+        )  # fmt: skip
 
     def remove(self, schedule_id: str) -> Pending:
         """Remove a schedule (its running jobs finish); the button asks first."""
-        return self._act("remove", "remove_schedule", schedule_id)
+        return self._act("remove", "removed", "remove_schedule", schedule_id)
 
-    def _act(self, verb: str, method: str, schedule_id: str, **kwargs: Any) -> Pending:
+    def run_now(self, schedule_id: str) -> Pending:
+        """Run a schedule's task once now (``run_schedule_now``); its trigger stays."""
+        return self._act("run", "started a run of", "run_schedule_now", schedule_id)
+
+    def edit(self, schedule_id: str) -> Pending:
+        """Open the schedule's trigger in a composer above the list (**Edit**).
+
+        Change the fields, then :meth:`apply_edit` (**Apply**) gives the schedule
+        the new trigger, or :meth:`cancel_edit` (**Cancel**) leaves it.
+        """
+        self._say(f"opening {schedule_id!r}…")
+        return self._calls.spawn(
+            self._open_editor(schedule_id), f"apsnb dashboard edit {schedule_id}"
+        )
+
+    async def _open_editor(self, schedule_id: str) -> None:
+        try:
+            schedule = await self._calls.call("get_schedule", schedule_id)
+            self.editor.edit(schedule_id, schedule.trigger)
+        except Exception as error:
+            self._say(f"could not edit {schedule_id!r}: {_text(error)}", error=True)
+        else:
+            self._say(f"editing {schedule_id!r}: change its trigger, then Apply")
+
+    def apply_edit(self) -> Pending:
+        """Give the schedule being edited the composer's trigger (``modify_schedule``).
+
+        While a field is in error nothing changes and the line says so.
+        """
+        return self._calls.spawn(self._apply_edit(), "apsnb dashboard apply edit")
+
+    async def _apply_edit(self) -> None:
+        schedule_id, composer = self.editor.schedule_id, self.editor.composer
+        if schedule_id is None or composer is None:
+            self._say("nothing is being edited", error=True)
+            return
+        try:
+            trigger = composer.trigger
+        except InvalidTriggerForm:
+            self._say("fix the fields marked in red first", error=True)
+            return
+        try:
+            schedule = await self._calls.call(
+                "modify_schedule", schedule_id, trigger=trigger
+            )
+        except Exception as error:
+            self._say(f"could not change {schedule_id!r}: {_text(error)}", error=True)
+            return
+        self.editor.close_editor()
+        next_fire = readable_time(
+            in_zone(schedule.next_fire_time, trigger_zone(trigger))
+        )
+        self._say(f"changed the trigger of {schedule_id!r}; next fire: {next_fire}")
+        self._pacer.started()
+        await self._refresh()
+
+    def cancel_edit(self) -> None:
+        """Close the editor; the schedule keeps its trigger."""
+        schedule_id = self.editor.schedule_id
+        self.editor.close_editor()
+        if schedule_id is not None:
+            self._say(f"kept the trigger of {schedule_id!r}")
+
+    def _act(
+        self, verb: str, done: str, method: str, schedule_id: str, **kwargs: Any
+    ) -> Pending:
         self._say(f"{verb} {schedule_id!r}…")
         return self._calls.spawn(
-            self._perform(verb, method, schedule_id, **kwargs),
+            self._perform(verb, done, method, schedule_id, **kwargs),
             f"apsnb dashboard {verb} {schedule_id}",
         )
 
     async def _perform(
-        self, verb: str, method: str, schedule_id: str, **kwargs: Any
+        self, verb: str, done: str, method: str, schedule_id: str, **kwargs: Any
     ) -> None:
         # Errors are shown, not raised: from a button nobody awaits this task.
         try:
@@ -226,7 +317,7 @@ class ScheduleDashboard(widgets.VBox):
             self._say(f"could not {verb} {schedule_id!r}: {_text(error)}", error=True)
             self.table.enable(schedule_id)
         else:
-            self._say(f"{_PAST_TENSE[verb]} {schedule_id!r}")
+            self._say(f"{done} {schedule_id!r}")
         self._pacer.started()
         await self._refresh()  # show the outcome now, not after the event's delay
 
@@ -242,7 +333,9 @@ class ScheduleDashboard(widgets.VBox):
         self._pacer.close()
         self._ticker.close()
         self._calls.close()
+        _unwatch_output(self.scheduler)
         self.table.close()
+        self.editor.close()
         for widget in (self.status, self.message, self.resume_mode, self.feed):
             widget.close()
         self.refresh_button.close()
@@ -251,3 +344,25 @@ class ScheduleDashboard(widgets.VBox):
 
 def _text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
+
+
+# How many open dashboards watch each scheduler, and whether it captured job output
+# before the first one opened (restored when the last one closes).
+_watchers: WeakKeyDictionary[AsyncScheduler | Scheduler, tuple[int, bool]] = (
+    WeakKeyDictionary()
+)
+
+
+def _watch_output(scheduler: AsyncScheduler | Scheduler) -> None:
+    """Have the scheduler capture job output, for the feed (see the module doc)."""
+    count, before = _watchers.get(scheduler, (0, scheduler.capture_job_output))
+    _watchers[scheduler] = (count + 1, before)
+    scheduler.capture_job_output = True
+
+
+def _unwatch_output(scheduler: AsyncScheduler | Scheduler) -> None:
+    count, before = _watchers.pop(scheduler, (1, False))
+    if count > 1:
+        _watchers[scheduler] = (count - 1, before)
+    else:
+        scheduler.capture_job_output = before
