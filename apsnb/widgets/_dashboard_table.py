@@ -184,12 +184,17 @@ class OutcomeFeed(widgets.VBox):
     """The latest job outcomes, newest first, one widget per job.
 
     A job that raised or printed something can be opened (a ``<details>`` row) to
-    read its output and traceback; widgets are kept for the jobs still listed, so an
-    opened entry stays open while newer ones arrive.
+    read its output and traceback. An opened entry must stay open while newer ones
+    arrive, so entries are never re-created: each job gets a slot widget that keeps
+    its place among the children (ipywidgets re-creates every view after the first
+    change in a box's children), the order on screen is set with the CSS ``order``
+    of each slot, and the slot of a job that left the feed is given to a new job.
     """
 
     def __init__(self) -> None:
+        #: The slot of each job shown, by job id.
         self.entries: dict[object, widgets.HTML] = {}
+        self._slots: list[widgets.HTML] = []
         self.empty = widgets.HTML(
             _cell("No job has finished since the dashboard opened.", _MUTED)
         )
@@ -197,26 +202,36 @@ class OutcomeFeed(widgets.VBox):
         self.add_class("apsnb-feed")
 
     def show(self, entries: Sequence[OutcomeEntry]) -> None:
-        """List ``entries`` in the order given (widgets of the ones left out close)."""
+        """List ``entries`` in the order given."""
+        listed = {entry.job_id for entry in entries}
+        free = [slot for job_id, slot in self.entries.items() if job_id not in listed]
         shown: dict[object, widgets.HTML] = {}
-        for entry in entries:
-            shown[entry.job_id] = self.entries.get(entry.job_id) or widgets.HTML(
-                entry_html(entry)
-            )
-        for job_id, widget in self.entries.items():
-            if job_id not in shown:
-                widget.close()
-        if list(shown) != list(self.entries):
-            self.children = [*shown.values()] if shown else [self.empty]
+        for position, entry in enumerate(entries):
+            slot = self.entries.get(entry.job_id)
+            if slot is None:
+                slot = free.pop() if free else self._new_slot()
+                slot.value = entry_html(entry)
+            slot.layout.order = str(position)
+            slot.layout.display = ""
+            shown[entry.job_id] = slot
+        for slot in free:
+            slot.layout.display = "none"
         self.entries = shown
+        self.empty.layout.display = "none" if entries else ""
+
+    def _new_slot(self) -> widgets.HTML:
+        slot = widgets.HTML()
+        self._slots.append(slot)
+        self.children = [self.empty, *self._slots]  # appended: no view re-created
+        return slot
 
     @property
     def text(self) -> str:
-        """The HTML of every entry listed (for reading it in a test or a log)."""
+        """The HTML of every entry listed, newest first (for a test or a log)."""
         return "".join(widget.value for widget in self.entries.values())
 
     def close(self) -> None:
-        for widget in (*self.entries.values(), self.empty):
+        for widget in (*self._slots, self.empty):
             widget.close()
         super().close()
 

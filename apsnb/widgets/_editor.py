@@ -113,11 +113,13 @@ class TriggerEditor(widgets.VBox):
         """Bind ``widget`` to ``path`` and return it above its message line."""
         widget.value = self.form.get(path)
         widget.observe(lambda change: self._changed(path, change["new"]), names="value")
+        widget.add_class(f"apsnb-field-{path.replace('.', '-')}")  # a handle for CSS
         self.inputs[path] = widget
         return widgets.VBox([widget, self._message(path)])
 
     def _message(self, path: str) -> widgets.HTML:
         message = widgets.HTML(layout=widgets.Layout(display="none", margin="0 0 4px"))
+        message.add_class(f"apsnb-message-{path.replace('.', '-')}")
         self.messages[path] = message
         return message
 

@@ -96,6 +96,7 @@ class ScheduleDashboard(widgets.VBox):
         self.model.state = scheduler.state
         self.status = widgets.HTML()
         self.message = widgets.HTML()
+        self.message.add_class("apsnb-said")
         self.resume_mode = widgets.ToggleButtons(
             options=[("skip missed", True), ("keep missed", False)],
             value=True,
