@@ -13,9 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import apsnb
+import apsnb.abc
 from apsnb import InvalidTriggerForm
+from apsnb._state import copy_trigger
+from apsnb.triggers.calendarinterval import CalendarIntervalTrigger
 from apsnb.triggers.combining import AndTrigger, OrTrigger
 from apsnb.triggers.cron import CronTrigger
+from apsnb.triggers.date import DateTrigger
 from apsnb.triggers.interval import IntervalTrigger
 from apsnb.widgets import TriggerComposer
 from apsnb.widgets._forms import CombineFields, TriggerForm, default_timezone_name
@@ -388,3 +392,50 @@ def test_importing_without_ipywidgets_names_the_extra(
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
     with pytest.raises(ImportError, match=r"pip install 'apsnb\[lab\]'"):
         importlib.import_module("apsnb.widgets")
+
+
+@pytest.mark.parametrize(
+    "trigger",
+    [
+        CronTrigger(day_of_week="mon-fri", hour=9, minute=30, timezone="Europe/Helsinki",
+                    start_time=datetime(2026, 1, 5, tzinfo=ZoneInfo("Europe/Helsinki"))),
+        CronTrigger.from_crontab("*/5 * * * *", timezone="America/New_York",
+                                 start_time=datetime(2026, 1, 5, tzinfo=ZoneInfo("UTC"))),
+        IntervalTrigger(hours=2, minutes=5,
+                        start_time=datetime(2026, 1, 5, 8, tzinfo=ZoneInfo("Europe/Paris"))),
+        CalendarIntervalTrigger(months=1, hour=8, start_date="2026-01-31",
+                                timezone="Europe/Paris"),
+        DateTrigger(datetime(2026, 3, 29, 4, tzinfo=ZoneInfo("Europe/Helsinki"))),
+        AndTrigger([CronTrigger(hour=9, timezone="UTC", start_time=datetime(2026, 1, 5, tzinfo=ZoneInfo("UTC"))),
+                    IntervalTrigger(hours=1, start_time=datetime(2026, 1, 5, tzinfo=ZoneInfo("UTC")))],
+                   threshold=2),
+        OrTrigger([DateTrigger(datetime(2026, 1, 5, tzinfo=ZoneInfo("UTC"))),
+                   DateTrigger(datetime(2026, 2, 5, tzinfo=ZoneInfo("UTC")))]),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_a_composer_made_from_a_trigger_builds_the_same_fire_times(
+    trigger: Any,
+) -> None:
+    made = TriggerComposer.from_trigger(trigger, plot=False)
+    assert made.errors == {}
+    rebuilt = made.trigger
+    assert type(rebuilt) is type(trigger)
+    assert list(itertools.islice(copy_trigger(rebuilt), 20)) == list(
+        itertools.islice(copy_trigger(trigger), 20)
+    )
+
+
+def test_a_custom_trigger_cannot_be_shown_in_the_composer() -> None:
+    class Never(apsnb.abc.Trigger):
+        def next(self) -> None:
+            return None
+
+        def __getstate__(self) -> Any:
+            return {"version": 1}
+
+        def __setstate__(self, state: Any) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="change a custom trigger in code"):
+        TriggerComposer.from_trigger(Never())

@@ -321,3 +321,105 @@ async def test_a_schedule_waiting_for_its_function_is_flagged(
     # Holding a schedule publishes nothing: the dashboard's regular look finds it.
     await wait_for(lambda: getattr(dashboard.model.row("lost"), "waiting", False))
     assert "waiting for its function" in dashboard.table.rows["lost"].info.value
+
+
+def chatty_failure() -> None:
+    print("checked 3 files")
+    raise ValueError("the third one was empty")
+
+
+@pytest.mark.anyio
+async def test_the_feed_holds_what_a_job_printed_and_its_traceback(
+    scheduler: AsyncScheduler, dashboard: ScheduleDashboard
+) -> None:
+    assert scheduler.capture_job_output  # while the dashboard is open
+    await scheduler.add_schedule(
+        chatty_failure, DateTrigger(datetime.now(UTC)), id="check"
+    )
+    await wait_for(lambda: dashboard.model.errors == 1)
+    [entry] = dashboard.feed.entries.values()
+    assert "<summary>" in entry.value and "checked 3 files" in entry.value
+    assert "ValueError: the third one was empty" in entry.value
+    dashboard.close()
+    assert not scheduler.capture_job_output  # as it was before
+
+
+@pytest.mark.anyio
+async def test_an_opened_entry_keeps_its_widget_as_newer_ones_arrive(
+    scheduler: AsyncScheduler,
+) -> None:
+    dashboard = ScheduleDashboard(scheduler, refresh_interval=0.05, history=2)
+    try:
+        await scheduler.add_job(fail)
+        await wait_for(lambda: dashboard.model.errors == 1)
+        [first] = dashboard.feed.entries.values()
+        children = dashboard.feed.children
+        await scheduler.add_job(succeed)
+        await wait_for(lambda: dashboard.model.successes == 1)
+        assert list(dashboard.feed.entries.values())[1] is first
+        assert dashboard.feed.children[: len(children)] == children  # only appended
+        await scheduler.add_job(succeed)
+        await wait_for(lambda: dashboard.model.successes == 2)
+        assert "ValueError" not in dashboard.feed.text  # the oldest left
+        assert first in dashboard.feed.entries.values()  # its slot was reused
+        assert len(dashboard.feed.children) == 3  # the empty note and two slots
+    finally:
+        dashboard.close()
+
+
+@pytest.mark.anyio
+async def test_edit_opens_the_trigger_in_a_composer_and_apply_changes_it(
+    scheduler: AsyncScheduler, dashboard: ScheduleDashboard
+) -> None:
+    trigger = CronTrigger.from_crontab("0 9 * * mon-fri", timezone="Europe/Helsinki")
+    await scheduler.add_schedule(succeed, trigger, id="report")
+    await dashboard.refresh()
+    dashboard.table.rows["report"].edit_button.click()
+    await wait_for(lambda: dashboard.editor.composer is not None)
+    composer = dashboard.editor.composer
+    assert composer is not None
+    assert composer.form.kind == "crontab"
+    assert composer.form.crontab == "0 9 * * mon-fri"
+    assert composer.form.timezone == "Europe/Helsinki"
+    composer.editor.inputs["crontab"].value = "61 9 * * *"
+    await dashboard.apply_edit()
+    assert "fix the fields marked in red" in dashboard.message.value
+    composer.editor.inputs["crontab"].value = "30 7 * * *"
+    await dashboard.apply_edit()
+    assert "changed the trigger of 'report'; next fire: " in dashboard.message.value
+    assert dashboard.editor.composer is None
+    schedule = await scheduler.get_schedule("report")
+    assert "30 7 * * *" in repr(schedule.trigger)
+    assert schedule.next_fire_time.astimezone(HELSINKI).time().isoformat() == "07:30:00"
+    assert "07:30" in dashboard.table.rows["report"].info.value
+
+
+@pytest.mark.anyio
+async def test_cancel_keeps_the_trigger_and_custom_triggers_cannot_be_edited(
+    scheduler: AsyncScheduler, dashboard: ScheduleDashboard
+) -> None:
+    await scheduler.add_schedule(succeed, soon(), id="report")
+    await dashboard.edit("report")
+    assert dashboard.editor.composer is not None
+    assert dashboard.editor.composer.form.kind == "interval"
+    dashboard.cancel_edit()
+    assert dashboard.editor.composer is None
+    assert "kept the trigger of 'report'" in dashboard.message.value
+    await dashboard.edit("nope")
+    assert "could not edit 'nope': ScheduleLookupError" in dashboard.message.value
+
+
+@pytest.mark.anyio
+async def test_run_now_runs_the_task_once_and_keeps_the_trigger(
+    scheduler: AsyncScheduler, dashboard: ScheduleDashboard
+) -> None:
+    await scheduler.add_schedule(succeed, soon(), id="report", paused=True)
+    await dashboard.refresh()
+    before = await scheduler.get_schedule("report")
+    dashboard.table.rows["report"].run_button.click()
+    await wait_for(lambda: dashboard.model.successes == 1)
+    assert "started a run of 'report'" in dashboard.message.value
+    [entry] = dashboard.model.feed
+    assert entry.schedule_id == "report"
+    after = await scheduler.get_schedule("report")
+    assert (after.next_fire_time, after.paused) == (before.next_fire_time, True)

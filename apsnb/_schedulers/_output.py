@@ -49,6 +49,7 @@ class JobOutput:
         return text or None
 
     def __enter__(self) -> JobOutput:
+        _ensure_routed()
         self._token = _buffer.set(self)
         return self
 
@@ -83,9 +84,19 @@ def start_capturing() -> None:
     global _users
     with _lock:
         _users += 1
-        if _users == 1:
-            sys.stdout = _Router(sys.stdout)  # type: ignore[assignment]
-            sys.stderr = _Router(sys.stderr)  # type: ignore[assignment]
+    _ensure_routed()
+
+
+def _ensure_routed() -> None:
+    """Wrap the streams again if something replaced them since (a test runner, a
+    ``contextlib.redirect_stdout``), while anyone captures."""
+    with _lock:
+        if _users == 0:
+            return
+        for name in ("stdout", "stderr"):
+            stream = getattr(sys, name)
+            if not isinstance(stream, _Router):
+                setattr(sys, name, _Router(stream))
 
 
 def stop_capturing() -> None:

@@ -8,7 +8,6 @@ from collections.abc import Callable
 import ipywidgets as widgets
 
 from ..abc import Trigger
-from ._prefill import form_for
 from .composer import TriggerComposer
 
 
@@ -48,7 +47,7 @@ class EditPanel(widgets.VBox):
 
         :raises InvalidTriggerArgumentType: for a trigger the composer cannot show
         """
-        composer = TriggerComposer(form_for(trigger), n=5)
+        composer = TriggerComposer.from_trigger(trigger, n=5)
         self.close_editor()
         self.schedule_id, self.composer = schedule_id, composer
         self.title.value = (

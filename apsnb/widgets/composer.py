@@ -112,6 +112,20 @@ class TriggerComposer(widgets.VBox):
         self.add_class("apsnb-composer")
         self.refresh()
 
+    @classmethod
+    def from_trigger(cls, trigger: Trigger, **options: Any) -> TriggerComposer:
+        """A composer whose form builds ``trigger`` again, to change it.
+
+        Takes a cron (fields or crontab), interval, calendar-interval, date, And or
+        Or trigger, with its zone, start and end (to the second); ``options`` are
+        the constructor's (``n``, ``plot`` …).
+
+        :raises InvalidTriggerArgumentType: for another class (a custom trigger)
+        """
+        from ._prefill import form_for
+
+        return cls(form_for(trigger), **options)
+
     # What the form makes
 
     @property
