@@ -11,6 +11,7 @@ import anyio
 import pytest
 
 from apsnb import AsyncScheduler, JobReleased, Scheduler
+from apsnb._schedulers import _output
 from apsnb._schedulers._output import OUTPUT_LIMIT
 
 pytestmark = pytest.mark.anyio
@@ -44,8 +45,10 @@ async def wait_for(condition: Any, timeout: float = 5) -> None:
 async def test_captured_jobs_report_what_they_print_and_the_streams_stay_quiet(
     capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
+    users_before = _output._users  # other schedulers may capture too
     scheduler = AsyncScheduler(identity=f"output-{time.monotonic_ns()}")
     scheduler.capture_job_output = True
+    assert isinstance(sys.stdout, _output._Router)
     events: list[JobReleased] = []
     scheduler.subscribe(events.append, JobReleased)
     await scheduler.start_in_background()
@@ -74,7 +77,7 @@ async def test_captured_jobs_report_what_they_print_and_the_streams_stay_quiet(
     captured = capsys.readouterr()
     assert captured.out == "from the cell\n"
     assert captured.err == ""
-    assert type(sys.stdout).__name__ != "_Router"
+    assert _output._users == users_before  # its capture ended
 
 
 async def test_without_capture_jobs_print_as_before(
@@ -94,8 +97,10 @@ async def test_without_capture_jobs_print_as_before(
 
 
 def test_the_sync_scheduler_captures_too() -> None:
+    users_before = _output._users
     with Scheduler() as scheduler:
         scheduler.capture_job_output = True
         assert scheduler.async_scheduler.capture_job_output
+        assert _output._users == users_before + 1
         scheduler.capture_job_output = False
-    assert type(sys.stdout).__name__ != "_Router"
+    assert _output._users == users_before
