@@ -31,6 +31,8 @@ from ._exceptions import InvalidChoice as InvalidChoice
 from ._exceptions import InvalidCronField as InvalidCronField
 from ._exceptions import InvalidCrontab as InvalidCrontab
 from ._exceptions import InvalidFireTime as InvalidFireTime
+from ._exceptions import InvalidNotebookParameters as InvalidNotebookParameters
+from ._exceptions import InvalidNotebookTimeout as InvalidNotebookTimeout
 from ._exceptions import InvalidTriggerArgument as InvalidTriggerArgument
 from ._exceptions import InvalidTriggerArgumentType as InvalidTriggerArgumentType
 from ._exceptions import InvalidTriggerForm as InvalidTriggerForm
@@ -41,6 +43,9 @@ from ._exceptions import JobResultNotReady as JobResultNotReady
 from ._exceptions import MaxIterationsReached as MaxIterationsReached
 from ._exceptions import MaxSkipsReached as MaxSkipsReached
 from ._exceptions import NaiveDatetimeError as NaiveDatetimeError
+from ._exceptions import NotANotebook as NotANotebook
+from ._exceptions import NotebookFailed as NotebookFailed
+from ._exceptions import NotebookNotFound as NotebookNotFound
 from ._exceptions import ScheduleLookupError as ScheduleLookupError
 from ._exceptions import SchedulerNotRunning as SchedulerNotRunning
 from ._exceptions import SerializationError as SerializationError
@@ -48,6 +53,7 @@ from ._exceptions import TaskFunctionMissing as TaskFunctionMissing
 from ._exceptions import TaskLookupError as TaskLookupError
 from ._exceptions import TriggerNeverFires as TriggerNeverFires
 from ._exceptions import TriggerStateError as TriggerStateError
+from ._exceptions import UnknownKernel as UnknownKernel
 from ._exceptions import UnknownStoreLocation as UnknownStoreLocation
 from ._exceptions import UnknownTimeZone as UnknownTimeZone
 from ._exceptions import UnusableCallable as UnusableCallable
@@ -160,6 +166,8 @@ __all__ = (
     "InvalidCronField",
     "InvalidCrontab",
     "InvalidFireTime",
+    "InvalidNotebookParameters",
+    "InvalidNotebookTimeout",
     "InvalidTriggerArgument",
     "InvalidTriggerArgumentType",
     "InvalidTriggerForm",
@@ -178,6 +186,9 @@ __all__ = (
     "MaxIterationsReached",
     "MaxSkipsReached",
     "NaiveDatetimeError",
+    "NotANotebook",
+    "NotebookFailed",
+    "NotebookNotFound",
     "RunRecord",
     "RunState",
     "Schedule",
@@ -203,6 +214,7 @@ __all__ = (
     "TaskUpdated",
     "TriggerNeverFires",
     "TriggerStateError",
+    "UnknownKernel",
     "UnknownStoreLocation",
     "UnknownTimeZone",
     "UnusableCallable",

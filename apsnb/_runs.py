@@ -210,9 +210,15 @@ def keeps_runs(retention: timedelta | None) -> bool:
 def exception_type(exception: BaseException) -> str:
     """An exception's type as a user reads it: ``ValueError``, ``package.mod.Error``."""
     kind = type(exception)
-    if kind.__module__ == "builtins":
+    module = kind.__module__
+    if module == "builtins":
         return kind.__qualname__
-    return f"{kind.__module__}.{kind.__qualname__}"
+    if module.startswith("apsnb."):
+        import apsnb
+
+        if kind.__qualname__ in apsnb.__all__:
+            return f"apsnb.{kind.__qualname__}"  # where users import it from
+    return f"{module}.{kind.__qualname__}"
 
 
 def _message(exception: BaseException) -> str:

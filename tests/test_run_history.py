@@ -255,3 +255,29 @@ def test_an_unreadable_record_is_skipped_and_logged(
     assert len(store.get_runs()) == 2
     assert "run record 2" in caplog.text and "cannot be read" in caplog.text
     store.stop()
+
+
+async def nap(seconds: float) -> str:
+    await anyio.sleep(seconds)
+    return "rested"
+
+
+async def test_stop_with_a_grace_period_lets_running_jobs_finish_and_takes_no_more() -> (
+    None
+):
+    store = MemoryDataStore()
+    async with AsyncScheduler(store, identity="graceful") as scheduler:
+        await scheduler.start_in_background()
+        quick = await scheduler.add_job(nap, args=(0.3,))
+        slow = await scheduler.add_job(nap, args=(30,))
+        with anyio.fail_after(5):
+            while len(await scheduler.get_jobs()) < 2 or any(
+                job.acquired_by is None for job in await scheduler.get_jobs()
+            ):
+                await anyio.sleep(0.01)
+        await scheduler.stop(grace_period=timedelta(seconds=1))
+        # Added after the stop: it waits in the store for the next worker.
+        late = await scheduler.add_job(nap, args=(0,))
+        outcomes = {r.job_id: r.outcome for r in await scheduler.get_runs()}
+    assert outcomes == {quick: JobOutcome.success, slow: JobOutcome.cancelled}
+    assert [job.id for job in await scheduler.get_jobs()] == [late]

@@ -13,10 +13,12 @@ import logging
 import os
 import socket
 import threading
+from datetime import timedelta
 from typing import TYPE_CHECKING, Self
 
 import anyio
 
+from .._converters import as_timedelta
 from .._enums import RunState
 from .._events import (
     JobAdded,
@@ -129,14 +131,28 @@ class SchedulerLifecycle:
         else:
             await anyio.to_thread.run_sync(self._stopped.wait)
 
-    async def stop(self) -> None:
+    async def stop(self, *, grace_period: float | timedelta = 0) -> None:
         """Stop the scheduler: cancel running jobs (recorded as cancelled) and close the
-        data store and event broker. Does nothing if it is not running."""
+        data store and event broker. Does nothing if it is not running.
+
+        :param grace_period: first stop taking jobs and give the running ones this
+            long (seconds or a timedelta) to finish; only those still running then
+            are cancelled
+        """
+        seconds = max(as_timedelta(grace_period, "grace_period").total_seconds(), 0.0)
         loop, requested = self._loop, self._stop_requested
         if loop is not None and loop.is_closed():
             # Its loop ended without stopping it (asyncio.run() returned): nothing runs.
             self._forget_closed_loop()
             return
+        runtime = self._runtime
+        if seconds and runtime is not None and self._state is RunState.started:
+            assert loop is not None
+            if loop is asyncio.get_running_loop():
+                await runtime.drain(seconds)
+            else:
+                drained = asyncio.run_coroutine_threadsafe(runtime.drain(seconds), loop)
+                await asyncio.wrap_future(drained)
         if self._state in (RunState.starting, RunState.started) and loop and requested:
             self._state = RunState.stopping
             if loop is asyncio.get_running_loop():

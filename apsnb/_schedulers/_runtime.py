@@ -80,6 +80,8 @@ class Runtime:
         self.schedules_changed = Wakeup()
         self.jobs_changed = Wakeup()
         self.running_jobs: set[Any] = set()
+        #: Set by a stop with a grace period: running jobs finish, no new ones start.
+        self.draining = False
         #: What captured jobs printed, until their release is announced.
         self._outputs: dict[Any, str | None] = {}
         #: The tasks of the running jobs (see _start_job).
@@ -237,7 +239,7 @@ class Runtime:
         # called on the loop (memory), a little for one called in a thread.
         gather_delay = 0.0 if getattr(store, "inline", True) else GATHER_DELAY
         while True:
-            free = capacity - len(self.running_jobs)
+            free = 0 if self.draining else capacity - len(self.running_jobs)
             jobs = await store.acquire_jobs(identity, lease, free) if free > 0 else []
             if jobs:
                 self.jobs_taken.set()
@@ -273,6 +275,13 @@ class Runtime:
         )
         self._job_tasks.add(task)
         task.add_done_callback(self._job_tasks.discard)
+
+    async def drain(self, seconds: float) -> None:
+        """Take no more jobs; wait up to ``seconds`` for the running ones to end."""
+        self.draining = True
+        with anyio.move_on_after(seconds):
+            while self._job_tasks:
+                await asyncio.wait(set(self._job_tasks))
 
     async def _stop_jobs(self) -> None:
         """Cancel the running jobs, wait until they end, and release them all."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -97,12 +98,11 @@ class Scheduler:
         if context is not None:
             context.__exit__(None, None, None)
 
-    def stop(self) -> None:
-        """Stop the scheduler: cancel running jobs (recorded as cancelled) and close the
-        data store and event broker. Does nothing if it is not running."""
+    def stop(self, *, grace_period: float | timedelta = 0) -> None:
+        """Stop the scheduler (see :meth:`AsyncScheduler.stop`)."""
         try:
             if self._portal is not None:
-                self._call("stop")
+                self._call("stop", grace_period=grace_period)
         finally:
             self._close_portal()
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from .._exceptions import UnknownStoreLocation, with_article
 from ..abc import AsyncDataStore, DataStore
 
-__all__ = ("open_data_store",)
+__all__ = ("open_data_store", "sqlite_path")
 
 #: URL schemes of server stores: the class to load lazily, and the extra it needs.
 _SERVER_STORES = {
@@ -50,16 +50,10 @@ def open_data_store(
             f"it is {with_article(type(location).__name__)}, not a data store "
             f"(MemoryDataStore(), SQLiteDataStore(path)…), a path or a URL",
         )
-    if not location.strip():
-        raise UnknownStoreLocation(location, "it is empty")
-    scheme = urlsplit(location).scheme.lower() if "://" in location else ""
-    if not scheme:
-        return _sqlite(Path(location), options)
-    if scheme == "sqlite":
-        path = location.split("://", 1)[1]
-        if not path.startswith("/"):
-            raise UnknownStoreLocation(location, "an sqlite URL is sqlite:///path")
-        return _sqlite(Path(path[1:] or "apsnb.sqlite"), options)
+    path = sqlite_path(location)
+    if path is not None:
+        return _sqlite(path, options)
+    scheme = urlsplit(location).scheme.lower()
     if scheme in _SERVER_STORES:
         reference, extra = _SERVER_STORES[scheme]
         module_name, _, class_name = reference.partition(":")
@@ -72,6 +66,27 @@ def open_data_store(
             ) from exc
         return store_class(location, **options)
     raise UnknownStoreLocation(location, f"unknown scheme {scheme!r}")
+
+
+def sqlite_path(location: str | os.PathLike[str]) -> Path | None:
+    """The SQLite file a location names (``~`` expanded), or ``None`` for a URL of
+    another store; the file may not exist yet.
+
+    :raises UnknownStoreLocation: for an empty location or a malformed sqlite URL
+    """
+    if isinstance(location, os.PathLike):
+        return Path(location).expanduser()
+    if not location.strip():
+        raise UnknownStoreLocation(location, "it is empty")
+    scheme = urlsplit(location).scheme.lower() if "://" in location else ""
+    if not scheme:
+        return Path(location).expanduser()
+    if scheme != "sqlite":
+        return None
+    path = location.split("://", 1)[1]
+    if not path.startswith("/"):
+        raise UnknownStoreLocation(location, "an sqlite URL is sqlite:///path")
+    return Path(path[1:] or "apsnb.sqlite").expanduser()
 
 
 def _sqlite(path: Path, options: dict[str, Any]) -> DataStore:
