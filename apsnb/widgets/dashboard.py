@@ -32,6 +32,7 @@ from ._dashboard_calls import (
 from ._dashboard_edit import EditPanel
 from ._dashboard_model import DashboardModel, in_zone, readable_time, trigger_zone
 from ._dashboard_table import OutcomeFeed, ScheduleTable, status_html
+from ._history_panel import HistoryPanel
 from ._style import stylesheet
 
 __all__ = ("ScheduleDashboard",)
@@ -64,7 +65,8 @@ class ScheduleDashboard(widgets.VBox):
     :param scheduler: an ``AsyncScheduler`` (on the kernel's loop) or a ``Scheduler``
     :param refresh_interval: the shortest time, in seconds, between two readings of
         the schedules (changes closer together are shown together)
-    :param history: how many job outcomes the feed keeps
+    :param history: how many job outcomes the feed keeps, and how many runs of the
+        store's run history the history panel below it shows
     """
 
     def __init__(
@@ -125,6 +127,7 @@ class ScheduleDashboard(widgets.VBox):
         )
         self.editor = EditPanel(self.apply_edit, self.cancel_edit)
         self.feed = OutcomeFeed()
+        self.history = HistoryPanel(history)
         self._lock = asyncio.Lock()  # one reading of the store at a time
         super().__init__(
             [
@@ -147,6 +150,7 @@ class ScheduleDashboard(widgets.VBox):
                     "<b>Latest job outcomes</b> (open one to read its output)"
                 ),
                 self.feed,
+                self.history,
             ]
         )
         self.add_class("apsnb-dashboard")
@@ -175,18 +179,21 @@ class ScheduleDashboard(widgets.VBox):
             try:
                 schedules = await self._calls.call("get_schedules")
                 jobs = await self._calls.call("get_jobs")
+                runs = await self._calls.call("get_runs", limit=self.history.limit)
                 waiting = self._calls.waiting_schedules()
             except Exception as error:
                 self._say(f"could not read the schedules: {_text(error)}", error=True)
                 return
             self.model.show_schedules(schedules, waiting, jobs)
             self.table.show(self.model.rows)
+            self.history.show(runs)
             self._draw()
 
     def _on_event(self, event: Event) -> None:
         """Take in an event (on the kernel's loop); nothing may raise into the broker."""
         try:
-            if self.model.record(event):
+            # A job that ended added a run to the store's history.
+            if self.model.record(event) or isinstance(event, JobReleased):
                 self._pacer.request()
             self._draw()
         except Exception as error:
@@ -337,6 +344,7 @@ class ScheduleDashboard(widgets.VBox):
         _unwatch_output(self.scheduler)
         self.table.close()
         self.editor.close()
+        self.history.close()
         for widget in (self.status, self.message, self.resume_mode, self.feed):
             widget.close()
         self.refresh_button.close()
