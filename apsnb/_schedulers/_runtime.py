@@ -322,7 +322,9 @@ class Runtime:
         """Run a job in its own task; then queue it to be released."""
         started_at: datetime | None = None
         try:
-            func = await self.scheduler._function_for(job.task_id)
+            func = self.scheduler._functions.get(job.task_id)
+            if func is None:
+                func = await self.scheduler._function_for(job.task_id)
             start = job.scheduled_start
             if start is not None:
                 delay = (start - utcnow()).total_seconds()

@@ -298,14 +298,26 @@ class MemoryDataStore(DataStore):
         Whoever ran the job may release it, even after another scheduler took over
         its expired claim; the first release wins and later ones are ignored.
         """
+        self.release_jobs(scheduler_id, [(job, result)])
+
+    def release_jobs(
+        self, scheduler_id: str, results: Sequence[tuple[Job, JobResult]]
+    ) -> None:
+        events: list[Event] = []
         with self._lock:
-            stored = self._jobs.jobs.get(job.id)
-            if stored is None:
-                return
-            self._jobs.finish(stored, result)
-            if self._runs.enabled:
-                self._runs.add([RunRecord.for_result(stored, result, scheduler_id)])
-        self._publish([JobRemoved(job_id=job.id, task_id=stored.task_id)])
+            records = []
+            for job, result in results:
+                stored = self._jobs.jobs.get(job.id)
+                if stored is not None:
+                    self._jobs.finish(stored, result)
+                    if self._runs.enabled:
+                        records.append(
+                            RunRecord.for_result(stored, result, scheduler_id)
+                        )
+                    events.append(JobRemoved(job_id=job.id, task_id=stored.task_id))
+            if records:
+                self._runs.add(records)
+        self._publish(events)
 
     def get_job_result(self, job_id: UUID) -> JobResult | None:
         with self._lock:
