@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import threading
 from collections.abc import Callable
@@ -15,6 +16,9 @@ from .._structures import Job
 from ..abc import JobExecutor
 
 __all__ = ("ThreadPoolJobExecutor",)
+
+#: Seconds a worker waits for the others to start (a safety net: stop() frees them).
+_WARM_UP_TIMEOUT = 10.0
 
 
 class ThreadPoolJobExecutor(JobExecutor):
@@ -34,13 +38,14 @@ class ThreadPoolJobExecutor(JobExecutor):
         for a free slot
     """
 
-    __slots__ = ("_pool", "max_workers")
+    __slots__ = ("_pool", "_warm_up", "max_workers")
 
     def __init__(self, max_workers: int = 40) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers={max_workers!r}: it must be at least 1")
         self.max_workers = max_workers
         self._pool: ThreadPoolExecutor | None = None
+        self._warm_up: threading.Barrier | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(max_workers={self.max_workers})"
@@ -51,18 +56,22 @@ class ThreadPoolJobExecutor(JobExecutor):
         self._pool = ThreadPoolExecutor(
             self.max_workers, thread_name_prefix="apsnb-job"
         )
-        # Start the threads now, so the first jobs of a burst do not wait for them;
-        # from a thread of its own, since each start waits for its thread to run
-        # (5 to 20 ms of the loop's time for 40 of them on a busy machine).
+        # Start every thread now, so the first burst of jobs does not wait for them
+        # (each start blocks until its thread runs: 5 to 20 ms of the loop's time for
+        # 40 of them on a busy machine). A thread of its own starts them, keeping all
+        # the workers busy at once: the pool would reuse an idle one instead.
+        self._warm_up = threading.Barrier(self.max_workers)
         threading.Thread(
             target=_start_threads,
-            args=(self._pool, self.max_workers),
+            args=(self._pool, self._warm_up),
             name="apsnb-job-threads-start",
             daemon=True,
         ).start()
 
     async def stop(self) -> None:
         pool, self._pool = self._pool, None
+        if self._warm_up is not None:
+            self._warm_up.abort()  # frees the workers still waiting for the others
         if pool is not None:
             # Running jobs cannot be stopped; let them finish on their own.
             pool.shutdown(wait=False, cancel_futures=True)
@@ -81,9 +90,14 @@ class ThreadPoolJobExecutor(JobExecutor):
         return result
 
 
-def _start_threads(pool: ThreadPoolExecutor, count: int) -> None:
+def _start_threads(pool: ThreadPoolExecutor, barrier: threading.Barrier) -> None:
     try:
-        for _ in range(count):
-            pool.submit(int)
+        for _ in range(barrier.parties):
+            pool.submit(_wait_for_the_others, barrier)
     except RuntimeError:
         pass  # the executor stopped meanwhile: no threads are needed any more
+
+
+def _wait_for_the_others(barrier: threading.Barrier) -> None:
+    with contextlib.suppress(threading.BrokenBarrierError):
+        barrier.wait(_WARM_UP_TIMEOUT)
