@@ -20,6 +20,7 @@ scheduling one does not.
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,23 @@ def run_notebook(
     }
 
 
+#: IPython marks the line that raised in each frame: "----> 4     total / count".
+_ARROW = re.compile(r"^-*>\s*(\d+)\s?(.*)$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _failing_line(traceback: list[str], source: str) -> str:
+    """The cell's line that raised, as ``line 4: 'total / count'`` (the first
+    frame IPython shows is the cell's own), or the cell's first line."""
+    for entry in traceback:
+        for line in _ANSI.sub("", entry).splitlines():
+            found = _ARROW.match(line.strip())
+            if found:
+                return f"line {found.group(1)}: {found.group(2).strip()!r}"
+    lines = source.strip().splitlines()
+    return f"which starts {lines[0]!r}" if lines else "an empty cell"
+
+
 def _failure(execution: Any, output: str, timeout: float | None) -> NotebookFailed:
     error = execution.error
     if execution.timed_out:
@@ -177,10 +195,9 @@ def _failure(execution: Any, output: str, timeout: float | None) -> NotebookFail
     cell_index = getattr(error, "cell_index", None)
     if cell_index is not None:
         ename, evalue = error.ename, error.evalue
-        source = (error.source or "").strip().splitlines()
-        first_line = source[0] if source else ""
+        where = _failing_line(error.traceback or [], error.source or "")
         return NotebookFailed(
-            f"cell {cell_index} (In [{error.exec_count}]: {first_line!r}) raised "
+            f"cell {cell_index} (In [{error.exec_count}], {where}) raised "
             f"{ename}: {evalue.rstrip('.')}. Executed copy: {output}",
             output_path=output,
             reason="cell raised",
