@@ -21,6 +21,7 @@ from ._exceptions import DataStoreAccessDenied as DataStoreAccessDenied
 from ._exceptions import DataStoreBusy as DataStoreBusy
 from ._exceptions import DataStoreCorrupt as DataStoreCorrupt
 from ._exceptions import DataStoreError as DataStoreError
+from ._exceptions import DataStoreFileMissing as DataStoreFileMissing
 from ._exceptions import DataStoreFull as DataStoreFull
 from ._exceptions import DataStoreReadOnly as DataStoreReadOnly
 from ._exceptions import DataStoreSchemaError as DataStoreSchemaError
@@ -33,6 +34,7 @@ from ._exceptions import InvalidCrontab as InvalidCrontab
 from ._exceptions import InvalidFireTime as InvalidFireTime
 from ._exceptions import InvalidNotebookParameters as InvalidNotebookParameters
 from ._exceptions import InvalidNotebookTimeout as InvalidNotebookTimeout
+from ._exceptions import InvalidSchedulerSetting as InvalidSchedulerSetting
 from ._exceptions import InvalidTriggerArgument as InvalidTriggerArgument
 from ._exceptions import InvalidTriggerArgumentType as InvalidTriggerArgumentType
 from ._exceptions import InvalidTriggerForm as InvalidTriggerForm
@@ -47,6 +49,7 @@ from ._exceptions import NotANotebook as NotANotebook
 from ._exceptions import NotebookFailed as NotebookFailed
 from ._exceptions import NotebookNotFound as NotebookNotFound
 from ._exceptions import ScheduleLookupError as ScheduleLookupError
+from ._exceptions import SchedulerIdentityInUse as SchedulerIdentityInUse
 from ._exceptions import SchedulerNotRunning as SchedulerNotRunning
 from ._exceptions import SerializationError as SerializationError
 from ._exceptions import TaskFunctionMissing as TaskFunctionMissing
@@ -155,6 +158,7 @@ __all__ = (
     "DataStoreCorrupt",
     "DataStoreError",
     "DataStoreEvent",
+    "DataStoreFileMissing",
     "DataStoreFull",
     "DataStoreReadOnly",
     "DataStoreSchemaError",
@@ -168,6 +172,7 @@ __all__ = (
     "InvalidFireTime",
     "InvalidNotebookParameters",
     "InvalidNotebookTimeout",
+    "InvalidSchedulerSetting",
     "InvalidTriggerArgument",
     "InvalidTriggerArgumentType",
     "InvalidTriggerForm",
@@ -200,6 +205,7 @@ __all__ = (
     "ScheduleUpdated",
     "Scheduler",
     "SchedulerEvent",
+    "SchedulerIdentityInUse",
     "SchedulerNotRunning",
     "SchedulerRole",
     "SchedulerStarted",

@@ -318,6 +318,30 @@ class SchedulerNotRunning(ApsnbError, RuntimeError):
         )
 
 
+class InvalidSchedulerSetting(ApsnbError, ValueError):
+    """Raised when a scheduler, task or schedule setting has an impossible value."""
+
+    def __init__(self, setting: str, value: object, fix: str) -> None:
+        self.setting = setting
+        self.value = value
+        super().__init__(f"{setting}={value!r}: {fix}")
+
+
+class SchedulerIdentityInUse(ApsnbError, RuntimeError):
+    """Raised when a scheduler with the same identity runs on an event loop that does
+    not respond (blocked, most likely by the call that starts the new one)."""
+
+    def __init__(self, identity: str) -> None:
+        self.identity = identity
+        super().__init__(
+            f"a scheduler with the identity {identity!r} runs on another event loop "
+            f"(the notebook kernel's?) that is blocked, by this very call most "
+            f"likely, so it cannot be stopped from here; stop it first "
+            f"('await scheduler.stop()' in a cell), or give this scheduler another "
+            f"identity"
+        )
+
+
 class TaskFunctionMissing(ApsnbError, LookupError):
     """Raised when a task's function is known to no one in this process.
 
@@ -403,6 +427,19 @@ class DataStoreAccessDenied(DataStoreError):
 
 class DataStoreFull(DataStoreError):
     """Raised when the disk (or the database's size limit) is full."""
+
+
+class DataStoreFileMissing(DataStoreError):
+    """Raised when a database file was deleted while a store had it open."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(
+            location,
+            "the file was deleted while this store had it open; nothing is written "
+            "until it is back, so that no change goes to a file nobody can see",
+            "put the file back (restore it from a backup), or stop the scheduler "
+            "and start it again to begin a new, empty store",
+        )
 
 
 class DataStoreSchemaError(DataStoreError):

@@ -37,3 +37,18 @@ def checked_fire_time(trigger: object, value: object) -> datetime | None:
     if problem is not None:
         raise InvalidFireTime(trigger, *problem)
     return value  # type: ignore[return-value]
+
+
+def check_later(trigger: object, fire_time: datetime, previous_stamp: float) -> None:
+    """Raise :class:`InvalidFireTime` unless ``fire_time`` is later than the fire
+    time before it (``previous_stamp``, a POSIX timestamp): a trigger that repeats a
+    fire time or goes back would otherwise fire forever."""
+    if fire_time.timestamp() <= previous_stamp:
+        previous = datetime.fromtimestamp(previous_stamp, fire_time.tzinfo)
+        raise InvalidFireTime(
+            trigger,
+            f"next() returned {fire_time.isoformat(sep=' ')}, not later than the "
+            f"fire time before it ({previous.isoformat(sep=' ')})",
+            "return fire times that strictly increase: search strictly after the "
+            "last one returned",
+        )

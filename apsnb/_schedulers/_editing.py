@@ -115,9 +115,11 @@ class ScheduleEditing:
         if is_set(coalesce):
             changes["coalesce"] = as_choice(CoalescePolicy, coalesce, "coalesce")
         if is_set(misfire_grace_time):
-            changes["misfire_grace_time"] = as_duration(misfire_grace_time)
+            changes["misfire_grace_time"] = as_duration(
+                misfire_grace_time, "misfire_grace_time"
+            )
         if is_set(max_jitter):
-            changes["max_jitter"] = as_duration(max_jitter)
+            changes["max_jitter"] = as_duration(max_jitter, "max_jitter")
         if is_set(job_executor):
             if job_executor is not None:
                 self._check_executor(job_executor, None)
@@ -271,6 +273,7 @@ def _started(trigger: object, operation: str) -> tuple[Trigger, datetime]:
             "that has already fired, or whose years or end_time are past); give it "
             "fire times after now",
         )  # fmt: skip
+    checked_fire_time(trigger, first_fire_time)
     return own_trigger, first_fire_time
 
 

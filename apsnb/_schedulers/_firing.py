@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from .._enums import CoalescePolicy
 from .._runs import RunRecord
 from .._structures import Job, Schedule, ScheduleResult, Task
-from .._trigger_contract import checked_fire_time
+from .._trigger_contract import check_later, checked_fire_time
 
 #: Jobs one schedule may get in one pass with ``CoalescePolicy.all``; the rest come in
 #: the next pass, so a trigger that fires every second after a week's sleep cannot
@@ -37,6 +37,9 @@ def due_fire_times(
     When only one job is made (``earliest``/``latest``), the first
     ``MAX_LISTED_SKIPS + 1`` fire times and the last are kept, however many there
     were.
+
+    :raises InvalidFireTime: if the trigger gives a naive fire time, or one not later
+        than the one before (which would otherwise fire forever, or never again)
     """
     keep_all = schedule.coalesce is CoalescePolicy.all
     limit = MAX_JOBS_PER_PASS if keep_all else MAX_SKIPPED_PER_PASS
@@ -51,9 +54,13 @@ def due_fire_times(
         else:
             fire_times[-1] = next_fire_time  # beyond the listed ones, only the latest
         count += 1
-        # A naive value would break every comparison after it: refuse it here, where
-        # the loop finishes the schedule of a trigger that raises.
+        previous_stamp = next_fire_time.timestamp()
+        # A naive value would break every comparison after it, and a repeated or
+        # earlier one would fire forever: refuse them here, where the loop finishes
+        # the schedule of a trigger that raises.
         next_fire_time = checked_fire_time(schedule.trigger, schedule.trigger.next())
+        if next_fire_time is not None:
+            check_later(schedule.trigger, next_fire_time, previous_stamp)
         if count >= limit:
             break
     return fire_times, next_fire_time, count

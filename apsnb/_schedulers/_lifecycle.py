@@ -30,11 +30,14 @@ from .._events import (
     TaskRemoved,
     TaskUpdated,
 )
+from .._exceptions import SchedulerIdentityInUse
 from ._runtime import Runtime
 
 if TYPE_CHECKING:
     from ..abc import AsyncDataStore, AsyncEventBroker, JobExecutor
 
+#: Seconds another thread's loop may take to run a callback before it counts as blocked.
+LOOP_RESPONSE_TIMEOUT = 3.0
 #: Running schedulers of this process, by identity: a new one replaces an old one.
 _running: dict[str, SchedulerLifecycle] = {}
 
@@ -226,9 +229,29 @@ class SchedulerLifecycle:
 async def _stop_previous(scheduler: SchedulerLifecycle) -> None:
     previous = _running.get(scheduler.identity)
     if previous is not None and previous is not scheduler:
+        loop = previous._loop
+        if (
+            loop is not None
+            and loop is not asyncio.get_running_loop()
+            and not await _responds(loop)
+        ):
+            # Its loop is blocked, most likely by the very call that starts this
+            # scheduler (the synchronous Scheduler, started in a notebook cell on
+            # the kernel's loop): waiting for it to stop would wait forever.
+            raise SchedulerIdentityInUse(scheduler.identity)
         scheduler.logger.warning(
             "stopping the scheduler %r started earlier in this process (same identity); "
             "give schedulers different identities to run them side by side",
             scheduler.identity,
         )
         await previous.stop()
+
+
+async def _responds(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether another thread's event loop runs a callback within a few seconds."""
+    answered = threading.Event()
+    try:
+        loop.call_soon_threadsafe(answered.set)
+    except RuntimeError:  # closed: nothing runs there to wait for
+        return True
+    return await anyio.to_thread.run_sync(answered.wait, LOOP_RESPONSE_TIMEOUT)

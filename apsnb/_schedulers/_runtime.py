@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from anyio.abc import TaskGroup
 
-from .._enums import JobOutcome, SchedulerRole
+from .._enums import JobOutcome, RunState, SchedulerRole
 from .._events import (
     Event,
     JobAcquired,
@@ -30,6 +30,7 @@ from .._events import (
 )
 from .._exceptions import TaskLookupError
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
+from ._backoff import Backoff
 from ._firing import jobs_for
 from ._output import JobOutput
 
@@ -50,6 +51,9 @@ MAX_IDLE = timedelta(seconds=60)
 EARLY_WAKE_SHARE = 0.002
 #: Waits shorter than this get at most the kernel's fixed 50 µs slack: no early wake.
 EARLY_WAKE_MIN_SECONDS = 0.05
+#: The first pause of a loop after a failure (a store that stays unreachable after its
+#: own retries); pauses double up to MAX_IDLE, and start again here after a success.
+FIRST_PAUSE = 1.0
 
 
 class Wakeup:
@@ -89,6 +93,11 @@ class Runtime:
         #: Finished jobs waiting to be released, and the task releasing them.
         self._releases: list[tuple[Job, JobResult]] = []
         self._releasing: asyncio.Task[None] | None = None
+        self._release_backoff = self._backoff()
+        #: Jobs whose result a ``run_job`` call waits for, and those results as they
+        #: were in memory (with the exception and return value a store may not keep).
+        self.awaited: set[Any] = set()
+        self.local_results: dict[Any, JobResult] = {}
         #: Set when a job is taken, so the lease loop sleeps while none runs.
         self.jobs_taken = Wakeup()
         self._next_wakeup: datetime | None = None
@@ -132,28 +141,32 @@ class Runtime:
             )
         task_group.start_soon(self._guarded, self.clean_up, name="cleanup")
 
+    def _backoff(self) -> Backoff:
+        return Backoff(FIRST_PAUSE, MAX_IDLE.total_seconds())
+
     async def _guarded(self, loop: Callable[..., Any], *args: Any) -> None:
         """Run a loop, and run it again after an interrupt (a notebook cell's Ctrl-C)
         or a failure (a store that stays unreachable after its own retries): the
-        scheduler keeps going, and says what went wrong."""
-        pause = 1.0
+        scheduler keeps going, and says what went wrong. The loop is given the
+        :class:`Backoff` to tell of its successes."""
+        backoff = self._backoff()
         while True:
             try:
-                await loop(*args)
+                await loop(backoff, *args)
                 return
             except KeyboardInterrupt:
                 self.logger.warning(
                     "ignored an interrupt in the scheduler's %s loop", loop.__name__
                 )
             except Exception:
+                pause = backoff.failed()
                 self.logger.exception(
                     "the scheduler's %s loop failed; trying again in %g s",
                     loop.__name__, pause,
                 )  # fmt: skip
                 await anyio.sleep(pause)
-                pause = min(pause * 2, MAX_IDLE.total_seconds())
 
-    async def process_schedules(self) -> None:
+    async def process_schedules(self, backoff: Backoff) -> None:
         store = self.scheduler.data_store
         identity = self.scheduler.identity
         lease = self.scheduler.lease_duration
@@ -164,6 +177,7 @@ class Runtime:
                 if len(schedules) == SCHEDULE_BATCH:
                     continue  # more may be due
             next_time = await store.get_next_schedule_run_time()
+            backoff.succeeded()
             self._next_wakeup = next_time
             delay = self.max_idle
             if next_time is not None:
@@ -195,7 +209,8 @@ class Runtime:
                 # A trigger that raises (a custom one, MaxIterationsReached) finishes
                 # its schedule rather than failing the loop for every schedule.
                 self.logger.exception(
-                    "the trigger of schedule %r raised; the schedule is finished",
+                    "the trigger of schedule %r failed; the schedule is finished "
+                    "(other schedules go on)",
                     schedule.id,
                 )
                 result = _finished(schedule)
@@ -221,15 +236,15 @@ class Runtime:
             if not waiting:
                 del self.waiting[task_id]
 
-    async def process_jobs(self) -> None:
+    async def process_jobs(self, backoff: Backoff) -> None:
         try:
-            await self._take_jobs()
+            await self._take_jobs(backoff)
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True):
                 await self._stop_jobs()
             raise
 
-    async def _take_jobs(self) -> None:
+    async def _take_jobs(self, backoff: Backoff) -> None:
         store = self.scheduler.data_store
         identity = self.scheduler.identity
         lease = self.scheduler.lease_duration
@@ -241,6 +256,7 @@ class Runtime:
         while True:
             free = 0 if self.draining else capacity - len(self.running_jobs)
             jobs = await store.acquire_jobs(identity, lease, free) if free > 0 else []
+            backoff.succeeded()
             if jobs:
                 self.jobs_taken.set()
             for job in jobs:
@@ -293,7 +309,7 @@ class Runtime:
         if self._releasing is not None:
             await self._releasing
 
-    async def extend_job_leases(self) -> None:
+    async def extend_job_leases(self, backoff: Backoff) -> None:
         """Renew the claims on running jobs every half lease, as long as they run.
 
         A job may run longer than ``lease_duration``: without renewal its claim would
@@ -355,7 +371,9 @@ class Runtime:
             result = JobResult.from_job(
                 job, JobOutcome.cancelled, started_at=started_at
             )
-        except Exception as error:
+        except BaseException as error:
+            # KeyboardInterrupt, SystemExit or another BaseException that the *job*
+            # raised is its outcome, not the scheduler's end.
             result = JobResult.from_job(
                 job,
                 JobOutcome.error,
@@ -363,6 +381,8 @@ class Runtime:
                 exception=error,
                 traceback="".join(traceback.format_exception(error)),
             )
+        if job.id in self.awaited:
+            self.local_results[job.id] = result
         self._releases.append((job, result))
         if self._releasing is None:
             self._releasing = asyncio.get_running_loop().create_task(
@@ -380,21 +400,51 @@ class Runtime:
         try:
             while self._releases:
                 batch, self._releases = self._releases, []
-                try:
-                    await self.scheduler.data_store.release_jobs(
-                        self.scheduler.identity, batch
-                    )
-                finally:
-                    for released, _ in batch:
-                        self.running_jobs.discard(released.id)
-                    self.jobs_changed.set()
-                for released, released_result in batch:
-                    await self._announce(released, released_result)
-        except Exception:
-            # Their claims run out unrenewed, and the store records them as abandoned.
-            self.logger.exception("could not release finished jobs")
+                if await self._store_releases(batch):
+                    for released, released_result in batch:
+                        await self._announce(released, released_result)
+                for released, _ in batch:
+                    self.running_jobs.discard(released.id)
+                self.jobs_changed.set()
         finally:
             self._releasing = None
+
+    async def _store_releases(self, batch: list[tuple[Job, JobResult]]) -> bool:
+        """Store finished jobs' results, trying again until the store takes them.
+
+        A full disk or a locked file must not lose a result: the jobs stay running
+        (their claims renewed) meanwhile. Only a scheduler that is stopping gives up
+        after one more try; the claims then run out and another scheduler records
+        the jobs as abandoned.
+        """
+        backoff = self._release_backoff
+        while True:
+            try:
+                await self.scheduler.data_store.release_jobs(
+                    self.scheduler.identity, batch
+                )
+            except Exception:
+                stopping = self.scheduler.state is not RunState.started
+                pause = backoff.failed()
+                self.logger.exception(
+                    "could not store the results of %d finished job(s) (%s); %s",
+                    len(batch),
+                    ", ".join(str(job.id) for job, _ in batch),
+                    "giving up, as the scheduler stops"
+                    if stopping
+                    else f"trying again in {pause:g} s",
+                )
+                if stopping:
+                    return False
+                requested = self.scheduler._stop_requested
+                with anyio.move_on_after(pause):
+                    if requested is None:
+                        await anyio.sleep(pause)
+                    else:
+                        await requested.wait()  # a stop ends the pause
+            else:
+                backoff.succeeded()
+                return True
 
     async def _announce(self, job: Job, result: JobResult) -> None:
         captured = job.id in self._outputs
@@ -410,7 +460,7 @@ class Runtime:
                 "job %s (task %r) raised:\n%s", job.id, job.task_id, result.traceback,
             )  # fmt: skip
 
-    async def clean_up(self) -> None:
+    async def clean_up(self, backoff: Backoff) -> None:
         interval = self.scheduler.cleanup_interval
         if interval is None:
             return

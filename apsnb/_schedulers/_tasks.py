@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .._converters import as_timedelta
 from .._exceptions import (
     InvalidChoice,
+    InvalidSchedulerSetting,
     InvalidTriggerArgumentType,
     TaskFunctionMissing,
     TaskLookupError,
@@ -92,7 +93,8 @@ class TaskRegistry:
                     misfire_grace_time,
                     existing.misfire_grace_time if existing else UNSET,
                     defaults.misfire_grace_time,
-                )
+                ),
+                "misfire_grace_time",
             ),
             metadata=dict(
                 _pick(
@@ -196,6 +198,16 @@ def _pick(*values: Any) -> Any:
     return None
 
 
-def as_duration(value: Any) -> timedelta | None:
-    """A duration from seconds or a timedelta; ``None`` stays ``None``."""
-    return None if value is None else as_timedelta(value, "duration")
+def as_duration(value: Any, setting: str) -> timedelta | None:
+    """A duration from seconds or a timedelta; ``None`` stays ``None``.
+
+    :raises InvalidSchedulerSetting: if it is negative
+    """
+    if value is None:
+        return None
+    duration = as_timedelta(value, setting)
+    if duration < timedelta(0):
+        raise InvalidSchedulerSetting(
+            setting, value, "give a duration of 0 or more (None: no limit)"
+        )
+    return duration

@@ -20,15 +20,14 @@ from uuid import UUID, uuid4
 import anyio
 
 from .._converters import as_choice, as_optional_aware_datetime, as_timedelta
-from .._enums import CoalescePolicy, ConflictPolicy, JobOutcome, RunState, SchedulerRole
+from .._enums import CoalescePolicy, ConflictPolicy, RunState, SchedulerRole
 from .._events import (
     Event,
     JobReleased,
 )
 from .._exceptions import (
+    InvalidSchedulerSetting,
     InvalidTriggerArgument,
-    JobCancelled,
-    JobDeadlineMissed,
     JobLookupError,
     JobResultNotReady,
     ScheduleLookupError,
@@ -47,6 +46,7 @@ from ..abc import (
 )
 from ._editing import ScheduleEditing, _started
 from ._lifecycle import SchedulerLifecycle, default_identity
+from ._outcomes import outcome_of
 from ._output import start_capturing, stop_capturing
 from ._tasks import TaskRegistry, as_duration
 from ._unset import UNSET, Unset, is_set
@@ -139,6 +139,12 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
             else as_timedelta(cleanup_interval, "cleanup_interval")
         )
         self.lease_duration = as_timedelta(lease_duration, "lease_duration")
+        if self.lease_duration <= timedelta(0):
+            raise InvalidSchedulerSetting(
+                "lease_duration", lease_duration,
+                "a claim must last a while: give a duration above 0 (the default "
+                "is 30 s; running jobs renew their claims every half lease)",
+            )  # fmt: skip
         self.job_executors: dict[str, JobExecutor] = {
             "async": AsyncJobExecutor(),
             "threadpool": ThreadPoolJobExecutor(),
@@ -226,10 +232,10 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
             kwargs=dict(kwargs or {}),
             paused=paused,
             coalesce=as_choice(CoalescePolicy, coalesce, "coalesce"),
-            misfire_grace_time=as_duration(misfire_grace_time)
+            misfire_grace_time=as_duration(misfire_grace_time, "misfire_grace_time")
             if is_set(misfire_grace_time)
             else None,
-            max_jitter=as_duration(max_jitter),
+            max_jitter=as_duration(max_jitter, "max_jitter"),
             job_executor=job_executor if is_set(job_executor) else None,
             job_result_expiration_time=as_timedelta(
                 job_result_expiration_time, "job_result_expiration_time"
@@ -277,6 +283,22 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
         :param result_expiration_time: how long to keep the result for
             :meth:`get_job_result` (0: not kept)
         """
+        job = await self._new_job(
+            func_or_task_id, args, kwargs, job_executor, metadata,
+            result_expiration_time,
+        )  # fmt: skip
+        await self.data_store.add_job(job)
+        return job.id
+
+    async def _new_job(
+        self,
+        func_or_task_id: Callable[..., Any] | str,
+        args: Iterable[Any] | None,
+        kwargs: Mapping[str, Any] | None,
+        job_executor: str | Unset,
+        metadata: Mapping[str, Any] | None,
+        result_expiration_time: timedelta | float,
+    ) -> Job:
         await self._start_services()
         task = await self._task_for(func_or_task_id)
         if is_set(job_executor):
@@ -291,8 +313,7 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
             ),
             metadata=dict(metadata or {}),
         )
-        await self.data_store.add_job(job)
-        return job.id
+        return job
 
     async def get_jobs(self) -> list[Job]:
         """Return the jobs waiting or running, oldest first."""
@@ -339,29 +360,26 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
     ) -> Any:
         """Run a job through the scheduler and return what the function returned.
 
-        Raises what the function raised, ``JobCancelled`` or ``JobDeadlineMissed``.
-        The scheduler must be running.
+        Raises what the function raised, ``JobCancelled`` or ``JobDeadlineMissed``;
+        ``SerializationError`` if the data store cannot keep the return value (a
+        value JSON cannot hold, in an SQLite store). The scheduler must be running.
         """
-        if self._state is not RunState.started:
+        runtime = self._runtime
+        if self._state is not RunState.started or runtime is None:
             raise SchedulerNotRunning("run_job")
-        job_id = await self.add_job(
-            func_or_task_id,
-            args=args,
-            kwargs=kwargs,
-            job_executor=job_executor,
-            metadata=metadata,
-            result_expiration_time=_RUN_JOB_RESULT_TTL,
+        job = await self._new_job(
+            func_or_task_id, args, kwargs, job_executor, metadata, _RUN_JOB_RESULT_TTL
         )
-        result = await self.get_job_result(job_id)
-        if result.outcome is JobOutcome.success:
-            return result.return_value
-        if result.outcome is JobOutcome.error:
-            if result.exception is not None:
-                raise result.exception
-            raise RuntimeError(f"job {job_id} failed:\n{result.traceback}")
-        if result.outcome is JobOutcome.missed_start_deadline:
-            raise JobDeadlineMissed(job_id)
-        raise JobCancelled(job_id)
+        # Run here, the job's own result (its exception, its return value) is kept
+        # in memory for this call: a store may keep only part of it.
+        runtime.awaited.add(job.id)
+        try:
+            await self.data_store.add_job(job)
+            stored = await self.get_job_result(job.id)
+        finally:
+            runtime.awaited.discard(job.id)
+            local = runtime.local_results.pop(job.id, None)
+        return outcome_of(stored, local)
 
     # Events
 

@@ -7,7 +7,10 @@ a daemon thread, so the docstrings and signatures are the async ones.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import threading
+import weakref
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import timedelta
@@ -91,6 +94,7 @@ class Scheduler:
         if self._portal is None:
             self._portal_context = start_blocking_portal(name=f"apsnb {self.identity}")
             self._portal = self._portal_context.__enter__()
+            _stop_at_exit(self)
         return self._portal.call(partial(getattr(self._async, name), *args, **kwargs))
 
     def _close_portal(self) -> None:
@@ -154,6 +158,27 @@ class Scheduler:
             and self.state is RunState.stopped
         ):
             self._close_portal()
+
+
+def _stop_at_exit(scheduler: Scheduler) -> None:
+    """Stop ``scheduler`` when the interpreter exits, if the script did not.
+
+    The portal's loop runs in a ``concurrent.futures`` worker thread, which Python
+    joins at exit, after refusing new work to every pool: a scheduler still running
+    then would wait forever. Hooks registered here run before that join (the public
+    ``atexit`` runs after it, too late).
+    """
+    reference = weakref.ref(scheduler)
+
+    def stop() -> None:
+        alive = reference()
+        if alive is not None and alive._portal is not None:
+            alive.stop()
+
+    register = getattr(threading, "_register_atexit", None)
+    if register is not None:
+        with contextlib.suppress(RuntimeError):  # the interpreter is exiting already
+            register(stop)
 
 
 def _proxy(name: str) -> Callable[..., Any]:

@@ -92,8 +92,12 @@ class Claims:
         now = utcnow()
         now_us, until_us = instant(now), instant(now + lease_duration)
         # A claim that ran out means its scheduler died mid-job (running jobs' claims
-        # are renewed): the job is abandoned, never run a second time.
-        events: list[Event] = self.abandon_expired_claims(database, now)
+        # are renewed): the job is abandoned, never run a second time. Not the
+        # caller's own: it is alive, and its claims lapsed only because the store
+        # was out of reach (locked, full) while the job ran on.
+        events: list[Event] = self.abandon_expired_claims(
+            database, now, spare=scheduler_id
+        )
         for row in jobs_sql.waiting_past_deadline(database, now_us):
             events += self.give_up(
                 database, row, JobOutcome.missed_start_deadline, now, scheduler_id
@@ -128,11 +132,14 @@ class Claims:
         acquired.sort(key=lambda job: positions[str(job.id)])
         return acquired, events
 
-    def abandon_expired_claims(self, database: Database, now: datetime) -> list[Event]:
+    def abandon_expired_claims(
+        self, database: Database, now: datetime, spare: str | None = None
+    ) -> list[Event]:
         """Give up the jobs whose claims ran out, as ``abandoned``; return the events.
 
         A set-aside unreadable job is not abandoned (nothing ran it): it goes back to
-        the queue, to be tried again.
+        the queue, to be tried again. Nor are the claims of ``spare``, a scheduler
+        known to be alive.
         """
         expired = jobs_sql.expired_claim_rows(database, instant(now))
         jobs_sql.release_unreadable(
@@ -141,7 +148,7 @@ class Claims:
         return [
             event
             for row in expired
-            if row["acquired_by"] != UNREADABLE
+            if row["acquired_by"] not in (UNREADABLE, spare)
             for event in self.give_up(
                 database, row, JobOutcome.abandoned, now, row["acquired_by"]
             )

@@ -10,6 +10,7 @@ plain wait, which the busy timeout and the retries below absorb.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -29,7 +30,13 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from .._exceptions import DataStoreBusy, DataStoreError
+from .._exceptions import (
+    DataStoreBusy,
+    DataStoreCorrupt,
+    DataStoreError,
+    DataStoreFileMissing,
+    DataStoreSchemaError,
+)
 from ._sqlite_errors import is_temporary, permanent_error
 
 R = TypeVar("R")
@@ -90,6 +97,9 @@ class SQLiteConnection:
         self._configured = False
         self._path: str | None = None
         self._owned = True  # closed by close(); a given Database is the user's
+        #: The opened file's (device, inode): another file at the path means the
+        #: file was replaced (or deleted) behind this connection's back.
+        self._identity: tuple[int, int] | None = None
         if isinstance(target, Database):
             self.location = _describe(target)
             if _usable_from_any_thread(target, self.location):
@@ -141,16 +151,62 @@ class SQLiteConnection:
                 self._database.close()
                 self._database = None
                 self._configured = False
+            self._identity = None  # a file deleted meanwhile starts afresh
 
     def _run(self, operation: Callable[[Database], R], begin: str) -> R:
         with self._lock:
+            self._check_identity()
             database = self._open()
-            return self._retried(_in_transaction, database, operation, begin)
+            try:
+                return self._retried(_in_transaction, database, operation, begin)
+            except (DataStoreCorrupt, DataStoreSchemaError):
+                # Damaged, perhaps to be restored in place: a new connection reads
+                # the file afresh, where this one may keep stale pages.
+                self._drop()
+                raise
+
+    def _check_identity(self) -> None:
+        """Notice a file deleted or replaced under the open connection.
+
+        SQLite keeps writing to the file it opened, even once it is unlinked: the
+        changes would vanish with the connection, and any other process opening the
+        path would see another store. So a deleted file stops every call with
+        :class:`DataStoreFileMissing` until it is back, and a replaced one is opened
+        anew (SQLite's -wal file at the path belongs to the old one: the old
+        connection is closed first, which folds it into the old file).
+        """
+        if self._identity is None or self._path is None:
+            return
+        try:
+            found = os.stat(self._path)
+        except FileNotFoundError:
+            self._drop()
+            raise DataStoreFileMissing(self.location) from None
+        if (found.st_dev, found.st_ino) != self._identity:
+            if self._database is not None:
+                logger.warning(
+                    "%s was replaced by another file while open; using the new "
+                    "file from now on (whatever was written to the old one after "
+                    "the swap stays in the old one)",
+                    self.location,
+                )
+            self._drop()
+
+    def _drop(self) -> None:
+        """Close an owned connection for good; the next call opens the file again."""
+        if self._owned and self._database is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._database.close()
+            self._database = None
+            self._configured = False
 
     def _open(self) -> Database:
         """The open database; opens and prepares it first if needed."""
         if self._database is None:
             assert self._path is not None
+            if self._identity is not None and not os.path.exists(self._path):
+                # Opened before: never start a new, empty file in its place.
+                raise DataStoreFileMissing(self.location)
             try:
                 connection = sqlite3.connect(
                     self._path,
@@ -162,6 +218,9 @@ class SQLiteConnection:
                 raise permanent_error(error, self.location) from error
             self._database = Database(connection, execute_plugins=False)
             self._configured = False
+            with contextlib.suppress(OSError):
+                found = os.stat(self._path)
+                self._identity = (found.st_dev, found.st_ino)
         if not self._configured:
             try:
                 self._retried(self._configure, self._database)

@@ -275,7 +275,9 @@ class MemoryDataStore(DataStore):
         with self._lock:
             # A claim that ran out means its scheduler died mid-job (running jobs'
             # claims are renewed): the job is abandoned, never run a second time.
-            events = self._abandon_expired_claims(now)
+            # Not the caller's own: it is alive (its loop was blocked, say, by a
+            # notebook cell) and its jobs run on.
+            events = self._abandon_expired_claims(now, spare=scheduler_id)
             events += [
                 event
                 for job in self._jobs.waiting_past_deadline(now)
@@ -375,10 +377,13 @@ class MemoryDataStore(DataStore):
             ]
         self._publish(events)
 
-    def _abandon_expired_claims(self, now: datetime) -> list[Event]:
+    def _abandon_expired_claims(
+        self, now: datetime, spare: str | None = None
+    ) -> list[Event]:
         return [
             event
             for job in self._jobs.with_expired_claims(now)
+            if job.acquired_by != spare
             for event in self._give_up_job(
                 job, JobOutcome.abandoned, now, job.acquired_by
             )

@@ -132,6 +132,24 @@ class JobChecks:
             assert result.outcome is JobOutcome.abandoned
             assert (await store.get_task("task")).running_jobs == 1
 
+    async def test_acquire_jobs_leaves_the_caller_s_own_expired_claims(
+        self, datastore: Any
+    ) -> None:
+        # A scheduler that asks for jobs is alive: a claim of its own that ran out
+        # (the store was locked while the job ran) is not a crash to clean up.
+        async with running(datastore) as running_store:
+            store = running_store.store
+            await store.add_task(Task(id="task"))
+            job = make_job()
+            await store.add_job(job)
+            await store.acquire_jobs("one", SHORT_LEASE)
+            await anyio.sleep(LEASE_END_WAIT)
+            assert await store.acquire_jobs("one", LONG_LEASE) == []
+            await store.release_job("one", job, success(job))
+            result = await store.get_job_result(job.id)
+            assert result is not None
+            assert result.outcome is JobOutcome.success
+
     async def test_release_job_records_a_result_read_once(self, datastore: Any) -> None:
         async with running(datastore) as running_store:
             store = running_store.store

@@ -1,0 +1,28 @@
+"""How long the scheduler's loops pause after a failure, before they try again."""
+
+from __future__ import annotations
+
+__all__ = ("Backoff",)
+
+
+class Backoff:
+    """Pauses that double after each failure, up to ``maximum``, and start again from
+    ``initial`` after a success: a short fault after a long one costs a short pause,
+    not the long one's last."""
+
+    __slots__ = ("_next", "initial", "maximum")
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self._next = initial
+
+    def failed(self) -> float:
+        """Return how long to pause after a failure, and lengthen the next pause."""
+        pause = self._next
+        self._next = min(pause * 2, self.maximum)
+        return pause
+
+    def succeeded(self) -> None:
+        """Start again from the shortest pause."""
+        self._next = self.initial
