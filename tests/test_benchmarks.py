@@ -104,3 +104,19 @@ def test_postgresql_store_benchmark_quick_run_reports_every_measurement(
         assert measurement in output, output
     assert "apsnb " not in completed.stderr, completed.stderr + output
     assert "jobs run twice" not in output
+
+
+def test_faults_soak_short_run_loses_and_repeats_no_fire_time() -> None:
+    completed = subprocess.run(
+        [
+            sys.executable, str(BENCHMARKS / "faults_soak.py"), "--duration", "4",
+            "--processes", "2", "--schedules", "3", "--max-pause", "1.5",
+            "--lease", "1", "--seed", "7",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    for line in ("fire times due: ", "run once: ", "duplicated: 0", "lost: 0"):
+        assert line in completed.stdout

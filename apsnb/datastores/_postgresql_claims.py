@@ -88,7 +88,10 @@ class ServerClaims:
         t = self._tables
         now = utcnow()
         now_us, until_us = instant(now), instant(now + lease_duration)
-        events: list[Event] = self.abandon_expired_claims(cur, now)
+        # Not the caller's own lapsed claims: it is alive, its jobs run on.
+        events: list[Event] = self.abandon_expired_claims(
+            cur, now, spare=scheduler_id
+        )
         for row in jobs_sql.waiting_past_deadline(cur, t, now_us):
             events += self.give_up(
                 cur, row, JobOutcome.missed_start_deadline, now, scheduler_id
@@ -116,8 +119,13 @@ class ServerClaims:
         acquired.sort(key=lambda job: positions[str(job.id)])
         return acquired, events
 
-    def abandon_expired_claims(self, cur: Cursor, now: datetime) -> list[Event]:
-        """Give up the jobs whose claims ran out, as ``abandoned``; return the events."""
+    def abandon_expired_claims(
+        self, cur: Cursor, now: datetime, spare: str | None = None
+    ) -> list[Event]:
+        """Give up the jobs whose claims ran out, as ``abandoned``; return the events.
+
+        Not those of ``spare``, a scheduler known to be alive.
+        """
         expired = jobs_sql.expired_claim_rows(cur, self._tables, instant(now))
         jobs_sql.release_unreadable(
             cur,
@@ -127,7 +135,7 @@ class ServerClaims:
         return [
             event
             for row in expired
-            if row["acquired_by"] != UNREADABLE
+            if row["acquired_by"] not in (UNREADABLE, spare)
             for event in self.give_up(
                 cur, row, JobOutcome.abandoned, now, row["acquired_by"]
             )
