@@ -209,8 +209,8 @@ class Runtime:
                 # A trigger that raises (a custom one, MaxIterationsReached) finishes
                 # its schedule rather than failing the loop for every schedule.
                 self.logger.exception(
-                    "the trigger of schedule %r failed; the schedule is finished "
-                    "(other schedules go on)",
+                    "the trigger of schedule %r raised; the schedule is finished "
+                    "(the others go on)",
                     schedule.id,
                 )
                 result = _finished(schedule)
