@@ -53,6 +53,9 @@ def server_url() -> str:
     )
 
 
+#: A run that takes longer is reported as stalled (with how far it got).
+STALL_SECONDS = 180.0
+
 #: The environment variable carrying ``--synchronous-commit`` to the workers.
 SYNCHRONOUS_COMMIT_ENV = "APSNB_BENCH_SYNCHRONOUS_COMMIT"
 
@@ -129,8 +132,19 @@ async def measure_due(library: Library, count: int) -> dict[str, Any]:
             gc.collect()
             started = time.perf_counter()
             await s.start_in_background()
-            finished = await countdown.wait()
+            finished = await stall_checked(countdown, count)
     return {"seconds": finished - started}
+
+
+async def stall_checked(countdown: Countdown, count: int) -> float:
+    """``countdown.wait()``, failing with what was done if it stalls."""
+    try:
+        return await asyncio.wait_for(countdown.wait(), STALL_SECONDS)
+    except TimeoutError:
+        raise RuntimeError(
+            f"stalled: {countdown.released} of {count} jobs released after "
+            f"{STALL_SECONDS:.0f} s"
+        ) from None
 
 
 async def measure_latency(
@@ -221,13 +235,13 @@ def process_main(package: str, url: str, identity: str) -> None:
 
     async def main() -> None:
         store, broker = store_and_broker(package, url, IDLE_POLL_SECONDS)
-        s = library.AsyncScheduler(store, broker, identity=identity)
         terminated = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminated.set)
-        await s.start_in_background()
-        print("ready", flush=True)
-        await terminated.wait()
-        await s.stop()
+        async with library.AsyncScheduler(store, broker, identity=identity) as s:
+            await s.start_in_background()
+            print("ready", flush=True)
+            await terminated.wait()
+            await s.stop()
 
     asyncio.run(main())
 

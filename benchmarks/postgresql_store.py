@@ -46,7 +46,7 @@ STORE_PEERS = {
     REFERENCE: Peer(
         REFERENCE,
         "APS",
-        "APScheduler==4.0.0a6 SQLAlchemy[asyncio]>=2.0.19,<2.1 asyncpg sniffio",
+        "APScheduler==4.0.0a6 SQLAlchemy[asyncio]>=2.0.19,<2.1 asyncpg sniffio anyio==4.8.0",
         "APScheduler",
         "apscheduler",
         (),

@@ -11,6 +11,7 @@ exponential backoff, a bounded number of times; a permanent one raises at once.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -100,6 +101,7 @@ class PostgreSQLConnection:
         if tables.schema is not None:
             self.location += f", schema {tables.schema!r}"
         self._connected_before = False
+        self._opening = threading.Lock()
         self._prepared: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
         self._retrying = Retrying(
             retry=retry_if_exception(self._is_temporary),
@@ -121,6 +123,10 @@ class PostgreSQLConnection:
         self._retried(self._open)
 
     def _open(self) -> None:
+        with self._opening:  # two threads calling a stopped store open one pool
+            self._open_once()
+
+    def _open_once(self) -> None:
         if self._pool is None:
             # A connection of our own first: a wrong password or a missing database
             # is reported at once, not as a pool that never fills.
@@ -160,7 +166,7 @@ class PostgreSQLConnection:
 
     def _attempt(self, operation: Callable[[Cursor], R]) -> R:
         pool = self._pool
-        if pool is None:
+        if pool is None:  # stopped: used again
             self._open()
             pool = self._pool
             assert pool is not None
