@@ -9,7 +9,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -17,15 +17,19 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from apsnb import (
+    ConflictingIdError,
+    ConflictPolicy,
     DataStoreAccessDenied,
     DataStoreUnavailable,
     IncompatibleDataStore,
     Job,
+    Schedule,
     Task,
 )
 from apsnb.datastores.postgresql import PostgreSQLDataStore, PostgreSQLRetrySettings
 from apsnb.eventbrokers.local import LocalEventBroker
 from apsnb.testing.datastores import DataStoreConformance
+from apsnb.triggers.interval import IntervalTrigger
 
 from .postgres_support import postgres_url, with_database
 
@@ -214,3 +218,29 @@ def test_max_running_jobs_holds_across_stores_claiming_at_once(
             store.stop()
     assert Counter(job.task_id for job in claimed)["limited"] == 3
     assert len({job.id for job in claimed}) == len(claimed)  # none handed out twice
+
+
+def test_an_insert_repeated_after_a_lost_answer_is_kept_once(postgres_url: str) -> None:
+    """A retried add (its first commit went through, the answer was lost) finds its
+    own row and succeeds; another job or schedule with that id is still refused."""
+    store = PostgreSQLDataStore(postgres_url, schema=fresh_schema())
+    store.start(LocalEventBroker())
+    try:
+        job = Job(task_id="t")
+        store.add_job(job)
+        store.add_job(job)
+        assert [stored.id for stored in store.get_jobs()] == [job.id]
+        with pytest.raises(ValueError, match="exists already"):
+            store.add_job(Job(id=job.id, task_id="other"))
+
+        trigger = IntervalTrigger(minutes=1, start_time=datetime.now(UTC))
+        schedule = Schedule(
+            id="s", task_id="t", trigger=trigger, next_fire_time=trigger.next()
+        )
+        store.add_schedule(schedule, ConflictPolicy.exception)
+        store.add_schedule(schedule, ConflictPolicy.exception)
+        other = schedule.copy(args=(1,))
+        with pytest.raises(ConflictingIdError):
+            store.add_schedule(other, ConflictPolicy.exception)
+    finally:
+        store.stop()

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-import psycopg
-
 from ._postgresql_connection import Cursor
 from ._postgresql_schedules import binary, insert_sql, running_jobs
 from ._postgresql_schema import Tables
@@ -22,15 +20,42 @@ from ._sqlite_schedules import UNREADABLE
 
 
 def add_job_rows(cur: Cursor, t: Tables, rows: list[Row]) -> None:
+    """Insert new jobs; raise ``ValueError`` for an id that another job has.
+
+    A row that is there already, the same, is this very insert committed by an
+    earlier attempt whose answer the connection lost: it is left as it is.
+    """
     if not rows:
         return
     rows = [binary(row, "args", "kwargs") for row in rows]
-    try:
-        cur.executemany(insert_sql(t.jobs, rows[0]), rows)
-    except psycopg.errors.UniqueViolation:
-        raise ValueError(
-            f"a job with the id {', '.join(row['id'] for row in rows)} exists already"
-        ) from None
+    cur.executemany(
+        insert_sql(t.jobs, rows[0], "ON CONFLICT (id) DO NOTHING RETURNING id::text"),
+        rows,
+        returning=True,
+    )
+    inserted = set()
+    while True:
+        inserted.update(found["id"] for found in cur.fetchall())
+        if not cur.nextset():
+            break
+    clashes = [row for row in rows if row["id"] not in inserted]
+    if not clashes:
+        return
+    stored = {
+        found["id"]: found
+        for found in cur.execute(
+            f"SELECT id::text, task_id, created_at FROM {t.jobs} "
+            f"WHERE id = ANY(%s::uuid[])",
+            ([row["id"] for row in clashes],),
+        ).fetchall()
+    }
+    for row in clashes:
+        twin = stored.get(row["id"])
+        if twin is None or (twin["task_id"], twin["created_at"]) != (
+            row["task_id"],
+            row["created_at"],
+        ):
+            raise ValueError(f"a job with the id {row['id']} exists already")
 
 
 def job_rows(cur: Cursor, t: Tables, ids: Iterable[UUID] | None) -> list[Row]:

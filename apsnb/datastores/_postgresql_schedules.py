@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import psycopg
-
 from .._enums import ConflictPolicy
 from .._exceptions import ConflictingIdError
 from ._postgresql_connection import Cursor
@@ -118,10 +116,12 @@ def put_schedule(
         )
         return False if cur.fetchone() else None
     if conflict_policy is ConflictPolicy.exception:
-        try:
-            cur.execute(insert_sql(t.schedules, row), row)
-        except psycopg.errors.UniqueViolation:
-            raise ConflictingIdError(row["id"]) from None
+        cur.execute(
+            insert_sql(t.schedules, row, "ON CONFLICT (id) DO NOTHING RETURNING id"),
+            row,
+        )
+        if cur.fetchone() is None and not _same_schedule(cur, t, row):
+            raise ConflictingIdError(row["id"])
         return False
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in row if name != "id")
     cur.execute(
@@ -134,6 +134,21 @@ def put_schedule(
     )
     found = cur.fetchone()
     return bool(found and found["replaced"])
+
+
+def _same_schedule(cur: Cursor, t: Tables, row: Row) -> bool:
+    """Whether the stored schedule with ``row``'s id is ``row`` itself: this insert,
+    committed by an earlier attempt whose answer the connection lost."""
+    names = ("task_id", "trigger", "args", "kwargs", "next_fire_time", "paused")
+    stored = cur.execute(
+        f"SELECT {', '.join(names)} FROM {t.schedules} WHERE id = %s", (row["id"],)
+    ).fetchone()
+    return stored is not None and all(
+        bytes(stored[name]) == row[name]
+        if isinstance(row[name], bytes)
+        else stored[name] == row[name]
+        for name in names
+    )
 
 
 def delete_schedules(
