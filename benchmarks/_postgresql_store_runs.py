@@ -186,8 +186,8 @@ async def measure_jobs(library: Library, count: int, processes: int) -> dict[str
             await s.configure_task(jobs.log_run)
             for _ in range(count):
                 await s.add_job(jobs.log_run)
-        with scheduler_processes(library.package, url, runs, processes):
-            rows = await wait_for_runs(runs, count)
+        with scheduler_processes(library.package, url, runs, processes) as started:
+            rows = await wait_for_runs_while_alive(runs, count, started)
     times = [float(row[4]) for row in rows]
     seconds = max(times) - min(times)
     return {
@@ -203,14 +203,14 @@ async def measure_wakeup(library: Library, repeats: int) -> dict[str, Any]:
     with fresh_database() as url, run_log() as runs:
         async with scheduler(library, url) as s:
             await s.configure_task(jobs.log_run)  # created before the worker starts
-        with scheduler_processes(library.package, url, runs, 1):
+        with scheduler_processes(library.package, url, runs, 1) as started:
             await asyncio.sleep(1.0)  # idle, with nothing to do
             for number in range(repeats):
                 fire_time = datetime.now(UTC) + timedelta(seconds=WAKEUP_LEAD_SECONDS)
                 async with scheduler(library, url) as s:
                     trigger = library.IntervalTrigger(hours=1, start_time=fire_time)
                     await s.add_schedule(jobs.log_run, trigger, id=f"wake-{number}")
-                rows = await wait_for_runs(runs, number + 1)
+                rows = await wait_for_runs_while_alive(runs, number + 1, started)
                 started = max(float(row[4]) for row in rows)
                 lateness_ms.append((started - fire_time.timestamp()) * 1000)
     lateness_ms.sort()
@@ -219,6 +219,26 @@ async def measure_wakeup(library: Library, repeats: int) -> dict[str, Any]:
         "max_ms": lateness_ms[-1],
         "repeats": repeats,
     }
+
+
+async def wait_for_runs_while_alive(
+    runs: Path, count: int, processes: list[subprocess.Popen[str]]
+) -> list[list[str]]:
+    """Wait until ``count`` runs are logged; fail at once if every process died."""
+    waiting = asyncio.ensure_future(wait_for_runs(runs, count))
+    try:
+        while not waiting.done():
+            if all(process.poll() is not None for process in processes):
+                logged = len(read_runs(runs))
+                codes = [process.returncode for process in processes]
+                raise RuntimeError(
+                    f"the scheduler processes exited (codes {codes}) after {logged} "
+                    f"of {count} runs"
+                )
+            await asyncio.wait({waiting}, timeout=0.5)
+        return waiting.result()
+    finally:
+        waiting.cancel()
 
 
 @contextmanager
