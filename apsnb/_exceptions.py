@@ -282,6 +282,22 @@ class ConflictingIdError(ApsnbError, KeyError):
         return str(self.args[0])
 
 
+class CopyConflict(ConflictingIdError):
+    """Raised when copying a store into one that has schedules with the same ids."""
+
+    def __init__(self, schedule_ids: Sequence[str], target: str) -> None:
+        self.schedule_id = schedule_ids[0]
+        self.schedule_ids = list(schedule_ids)
+        shown = ", ".join(repr(id) for id in schedule_ids[:5])
+        more = f" and {len(schedule_ids) - 5} more" if len(schedule_ids) > 5 else ""
+        Exception.__init__(
+            self,
+            f"{target} has schedules with the ids of {len(schedule_ids)} being copied "
+            f"({shown}{more}); nothing was copied. Pass replace=True (apsnb copy "
+            f"--replace) to replace them, or remove them from the target first",
+        )
+
+
 class SerializationError(ApsnbError, ValueError):
     """Raised when a value cannot be stored by the chosen serializer."""
 

@@ -9,7 +9,10 @@ database's URL; each test works in a schema of its own.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -24,8 +27,8 @@ from apsnb import AsyncScheduler, JobOutcome
 from apsnb.triggers.date import DateTrigger
 
 from .postgres_support import is_local_cluster, postgres_url
-from .process_harness import wait_for, with_scheduler, workers
-from .process_jobs import read_runs, record_run, slow_run
+from .process_harness import REPO, wait_for, with_scheduler, workers
+from .process_jobs import RUNS_ENV, read_runs, record_run, slow_run
 from .test_sqlite_processes import (
     IN_FLIGHT_SECONDS,
     add_interval_schedules,
@@ -264,3 +267,33 @@ def test_a_schedule_added_in_one_process_fires_in_another_within_100_ms(
         assert worker.terminate() == 0
     # The median: one slow start on a busy 2-core machine is not the broker's doing.
     assert sorted(lateness)[2] < 0.1, lateness
+
+
+def test_apsnb_worker_runs_the_schedules_of_a_postgresql_url(
+    tmp_path: Path, store_url: str
+) -> None:
+    runs_file = tmp_path / "runs.log"
+    create_schema(store_url)
+    environ = {**os.environ, RUNS_ENV: str(runs_file), "PYTHONPATH": str(REPO)}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "apsnb", "worker", store_url, "--identity", "cli"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environ,
+        cwd=REPO,
+    )
+    try:
+        assert worker.stderr is not None
+        started = worker.stderr.readline()
+        assert "running on PostgreSQL database" in started, started
+        assert "postgres:postgres@" not in started  # no password in the log
+        # The first run imports the job's module; the second shows the wake-up.
+        fire_once_from_another_process(store_url, runs_file, "warm-up")
+        lateness = fire_once_from_another_process(store_url, runs_file, "from-cli")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, log = worker.communicate(timeout=30)
+    assert worker.returncode == 0, log
+    assert "finished schedule 'from-cli': success" in log
+    assert lateness < 0.1

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from apsnb import ConflictingIdError, ConflictPolicy, Job, Schedule, Task
@@ -78,7 +80,7 @@ def test_an_sqlite_file_s_schedules_move_into_postgresql(
     assert str(after[1].next_fire_time.tzinfo) == "Europe/Helsinki"
 
     # Copying again would overwrite: refused unless asked for.
-    with pytest.raises(ConflictingIdError, match="every-5-min"):
+    with pytest.raises(ConflictingIdError, match=r"'every-5-min', 'nightly'.*replace"):
         copy_data_store(tmp_path / "jobs.sqlite", target)
     assert (
         copy_data_store(tmp_path / "jobs.sqlite", target, replace=True).schedules == 2
@@ -90,3 +92,39 @@ def test_an_asynchronous_store_is_refused_by_name(tmp_path: Path) -> None:
 
     with pytest.raises(TypeError, match="asynchronous store"):
         copy_data_store(as_async_datastore(MemoryDataStore()), tmp_path / "x.sqlite")
+
+
+def test_apsnb_copy_moves_a_file_into_a_database_and_refuses_to_overwrite(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    from click.testing import CliRunner
+
+    from apsnb.cli import main
+
+    filled_sqlite_file(tmp_path / "jobs.sqlite").stop()
+    target = f"{postgres_url}?options=-csearch_path%3Dcli_{uuid.uuid4().hex[:8]}"
+    schema = target.rsplit("%3D", 1)[1]
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    runner = CliRunner()
+
+    copied = runner.invoke(main, ["copy", str(tmp_path / "jobs.sqlite"), target])
+    assert copied.exit_code == 0, copied.output
+    assert copied.stdout.startswith("copied 1 tasks, 2 schedules and 1 waiting jobs")
+    listed = runner.invoke(main, ["schedules", target, "--json"])
+    assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == [
+        "every-5-min",
+        "nightly",
+    ]
+
+    again = runner.invoke(main, ["copy", str(tmp_path / "jobs.sqlite"), target])
+    assert again.exit_code == 1
+    assert "--replace" in again.stderr
+    replaced = runner.invoke(
+        main, ["copy", "--replace", str(tmp_path / "jobs.sqlite"), target]
+    )
+    assert replaced.exit_code == 0
+
+    missing = runner.invoke(main, ["copy", str(tmp_path / "nope.sqlite"), target])
+    assert missing.exit_code == 1
+    assert "does not exist" in missing.stderr

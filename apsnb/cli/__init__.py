@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from ._copy import copy
 from ._preview import preview
 from ._runs import runs
 from ._schedules import pause, remove, resume, schedules
@@ -33,5 +34,5 @@ def main() -> None:
     """
 
 
-for command in (worker, schedules, runs, preview, pause, resume, remove, tour):
+for command in (worker, schedules, runs, preview, pause, resume, remove, copy, tour):
     main.add_command(command)

@@ -69,8 +69,11 @@ async def _serve(
     options: dict[str, Any] = {"max_concurrent_jobs": max_jobs}
     if identity:
         options["identity"] = identity
+    data_store = open_data_store(store)
+    # A server store names itself without the URL's password.
+    shown = getattr(data_store, "location", store)
     scheduler = AsyncScheduler(
-        open_data_store(store), logger=logging.getLogger("apsnb.worker"), **options
+        data_store, logger=logging.getLogger("apsnb.worker"), **options
     )
     scheduler.subscribe(_log_event, {JobAcquired, JobReleased})
     signals = _Signals()
@@ -78,7 +81,7 @@ async def _serve(
     count = len(await scheduler.get_schedules())
     logger.info(
         "worker %s running on %s (%d schedules); stop it with Ctrl-C or SIGTERM",
-        scheduler.identity, store, count,
+        scheduler.identity, shown, count,
     )  # fmt: skip
     await signals.first.wait()
     logger.info("stopping: running jobs get up to %g s to finish", grace_period)

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 
 from .._enums import ConflictPolicy
-from .._exceptions import ConflictingIdError
+from .._exceptions import CopyConflict
 from ..abc import AsyncDataStore, DataStore
 from ..eventbrokers.local import LocalEventBroker
 from .location import open_data_store
@@ -64,8 +64,8 @@ def copy_data_store(
 
     :param replace: replace tasks and schedules whose ids the target has already
         (default: refuse, and copy nothing)
-    :raises ConflictingIdError: if ``replace`` is false and the target has a
-        schedule with an id the source has
+    :raises CopyConflict: (a ``ConflictingIdError``) if ``replace`` is false and
+        the target has schedules with ids the source has; nothing is copied
     """
     source_store = _synchronous(open_data_store(source), "source")
     target_store = _synchronous(open_data_store(target), "target")
@@ -82,7 +82,7 @@ def copy_data_store(
         existing = {schedule.id for schedule in target_store.get_schedules()}
         clashes = sorted(existing & {schedule.id for schedule in schedules})
         if clashes and not replace:
-            raise ConflictingIdError(clashes[0])
+            raise CopyConflict(clashes, repr(target_store))
         policy = ConflictPolicy.replace
         for task in tasks:
             target_store.add_task(task)
