@@ -120,3 +120,25 @@ def test_faults_soak_short_run_loses_and_repeats_no_fire_time() -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
     for line in ("fire times due: ", "run once: ", "duplicated: 0", "lost: 0"):
         assert line in completed.stdout
+
+
+def test_notebooks_benchmark_quick_run_reports_every_measurement() -> None:
+    completed = subprocess.run(
+        [
+            sys.executable, str(BENCHMARKS / "notebooks.py"), "--quick",
+            "--runs", "1", "--schedules", "100", "--idle-seconds", "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    output = completed.stdout
+    for measurement in (
+        "seconds per run, small notebook (median)",
+        "apsnb ÷ papermill, 1 runs each",
+        "idle CPU, worker, 100 schedules (% of one core)",
+        "notebook run overhead < 10%",
+        "idle worker CPU < 1 % of a core",
+    ):
+        assert measurement in output
