@@ -29,6 +29,7 @@ from ._exceptions import DataStoreSchemaError as DataStoreSchemaError
 from ._exceptions import DataStoreUnavailable as DataStoreUnavailable
 from ._exceptions import DeserializationError as DeserializationError
 from ._exceptions import IncompatibleDataStore as IncompatibleDataStore
+from ._exceptions import InvalidAllowedModule as InvalidAllowedModule
 from ._exceptions import InvalidChoice as InvalidChoice
 from ._exceptions import InvalidCronField as InvalidCronField
 from ._exceptions import InvalidCrontab as InvalidCrontab
@@ -60,6 +61,7 @@ from ._exceptions import TriggerStateError as TriggerStateError
 from ._exceptions import UnknownKernel as UnknownKernel
 from ._exceptions import UnknownStoreLocation as UnknownStoreLocation
 from ._exceptions import UnknownTimeZone as UnknownTimeZone
+from ._exceptions import UntrustedReference as UntrustedReference
 from ._exceptions import UnusableCallable as UnusableCallable
 
 if TYPE_CHECKING:
@@ -168,6 +170,7 @@ __all__ = (
     "DeserializationError",
     "Event",
     "IncompatibleDataStore",
+    "InvalidAllowedModule",
     "InvalidChoice",
     "InvalidCronField",
     "InvalidCrontab",
@@ -225,6 +228,7 @@ __all__ = (
     "UnknownKernel",
     "UnknownStoreLocation",
     "UnknownTimeZone",
+    "UntrustedReference",
     "UnusableCallable",
     "current_job",
 )

@@ -374,6 +374,58 @@ class TaskFunctionMissing(ApsnbError, LookupError):
         )
 
 
+class UntrustedReference(ApsnbError, PermissionError):
+    """Raised when a store names a function or trigger class this process did not choose.
+
+    A store is written by others too, so what it names is imported only when this
+    process was given it, has imported it already, or allows its module (the store's
+    ``allowed_modules``).
+    """
+
+    def __init__(self, kind: str, reference: str) -> None:
+        self.kind = kind
+        self.reference = reference
+        module = reference.partition(":")[0]
+        if module == "__main__":
+            how = (
+                "it was defined in a notebook or script that has since restarted: run "
+                "the cell that defines it again"
+            )
+            if kind == "task function":
+                how += (
+                    f", then scheduler.configure_task({reference!r}, func=<function>)"
+                )
+        else:
+            how = (
+                f"if you trust the store's writers with it, allow its module: "
+                f"SQLiteDataStore(path, allowed_modules=[{module!r}]) (the command "
+                f"line: --allow {module})"
+            )
+            if kind == "task function":
+                how += (
+                    f", or bind it: scheduler.configure_task({reference!r}, "
+                    f"func=<function>)"
+                )
+            else:
+                how += f", or import {module} in this process first"
+        super().__init__(
+            f"the store names the {kind} {reference!r}, which this process was not "
+            f"given and whose module is not allowed, so it is not imported; {how}"
+        )
+
+
+class InvalidAllowedModule(ApsnbError, ValueError):
+    """Raised when an ``allowed_modules`` entry is not a module or function path."""
+
+    def __init__(self, entry: object) -> None:
+        self.entry = entry
+        super().__init__(
+            f"allowed_modules entry {entry!r} is not a module name: give a module or "
+            f"package ('mypkg', 'mypkg.jobs': it and its submodules) or one function "
+            f"or class ('mypkg.jobs:refresh')"
+        )
+
+
 # The errors of persistent data stores (SQLite). Each names the file and what to do;
 # none of them is retried, apart from DataStoreBusy, raised once retries ran out.
 

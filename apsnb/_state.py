@@ -7,8 +7,13 @@ from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 
 from ._converters import parse_timezone_key, timezone_key
-from ._exceptions import ApsnbError, InvalidTriggerArgumentType, TriggerStateError
-from ._marshalling import resolve_reference
+from ._exceptions import (
+    ApsnbError,
+    InvalidTriggerArgumentType,
+    TriggerStateError,
+    UntrustedReference,
+)
+from ._trust import trigger_class
 
 T = TypeVar("T")
 
@@ -51,8 +56,8 @@ class _Restoring:
     def __exit__(
         self, exc_type: type | None, exc: BaseException | None, tb: object
     ) -> bool:
-        if exc is None or isinstance(exc, TriggerStateError):
-            return False
+        if exc is None or isinstance(exc, TriggerStateError | UntrustedReference):
+            return False  # already says what is wrong (a child trigger's class)
         if isinstance(exc, KeyError):
             raise TriggerStateError(
                 self.name, f"the state lacks the key {exc}"
@@ -133,20 +138,10 @@ def load_trigger(data: Mapping[str, Any]) -> Any:
     """Restore a trigger saved by :func:`dump_trigger`.
 
     Only subclasses of :class:`apsnb.abc.Trigger` are restored, so a state cannot be
-    used to build arbitrary objects.
+    used to build arbitrary objects, and a class's module is imported only when the
+    trust rule allows it (see :func:`apsnb._trust.trigger_class`).
     """
-    from .abc import Trigger
-
-    reference = data["type"]
-    try:
-        target = resolve_reference(reference)
-    except (ImportError, AttributeError) as exc:
-        raise TriggerStateError(
-            reference, f"the class cannot be imported ({exc}); is its module installed?"
-        ) from exc
-    if not (isinstance(target, type) and issubclass(target, Trigger)):
-        raise TriggerStateError(reference, "it is not a Trigger subclass")
-    return restore_trigger(target, data["state"])
+    return restore_trigger(trigger_class(data["type"]), data["state"])
 
 
 def restore_trigger(cls: type[T], state: Any) -> T:

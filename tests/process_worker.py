@@ -49,7 +49,10 @@ def report(**fields: object) -> None:
 
 def make_scheduler(arguments: argparse.Namespace) -> AsyncScheduler:
     # DB is a path or a store URL (postgresql://…), as the command line takes it.
-    store = open_data_store(arguments.db, poll_interval=arguments.poll)
+    # A worker runs the functions the store names: it must allow their module.
+    store = open_data_store(
+        arguments.db, poll_interval=arguments.poll, allowed_modules=["tests.process_jobs"]
+    )
     return AsyncScheduler(
         store,
         identity=arguments.identity,

@@ -23,6 +23,8 @@ from .._enums import RunState
 from .._events import (
     JobAdded,
     ScheduleAdded,
+    ScheduleDeserializationFailed,
+    ScheduleRemoved,
     SchedulerStarted,
     SchedulerStopped,
     ScheduleUpdated,
@@ -186,6 +188,8 @@ class SchedulerLifecycle:
                 {
                     ScheduleAdded,
                     ScheduleUpdated,
+                    ScheduleRemoved,
+                    ScheduleDeserializationFailed,
                     JobAdded,
                     TaskAdded,
                     TaskUpdated,

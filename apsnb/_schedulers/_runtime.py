@@ -23,12 +23,14 @@ from .._events import (
     JobAdded,
     JobReleased,
     ScheduleAdded,
+    ScheduleDeserializationFailed,
+    ScheduleRemoved,
     ScheduleUpdated,
     TaskAdded,
     TaskRemoved,
     TaskUpdated,
 )
-from .._exceptions import TaskLookupError
+from .._exceptions import TaskFunctionMissing, TaskLookupError, UntrustedReference
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
 from ._backoff import Backoff
 from ._firing import jobs_for
@@ -109,8 +111,10 @@ class Runtime:
             if poll is None
             else min(poll, MAX_IDLE.total_seconds())
         )
-        #: Schedules held because their task's function is unknown here, by task id.
-        self.waiting: dict[str, set[str]] = {}
+        #: Schedules that cannot fire here, by id, and what each waits for: the id
+        #: of a task whose function this process may not run (not bound here, not
+        #: allowed), or a trigger class it may not read (see apsnb._trust).
+        self.waiting: dict[str, str] = {}
 
     def on_event(self, event: Event) -> None:
         """Wake the loop that an event concerns (called on the scheduler's loop)."""
@@ -125,8 +129,15 @@ class Runtime:
         elif isinstance(event, TaskAdded | TaskUpdated | TaskRemoved):
             if not isinstance(event, TaskAdded):
                 self.scheduler._forget_task(event.task_id)
-            if event.task_id in self.waiting:
+            if event.task_id in self.waiting.values():
                 self.schedules_changed.set()  # its function may be here now
+        elif isinstance(event, ScheduleDeserializationFailed):
+            error = event.exception
+            if isinstance(error, UntrustedReference):
+                # The store said why (once); list it, to be seen and brought back.
+                self.waiting[event.schedule_id] = error.reference
+        elif isinstance(event, ScheduleRemoved):
+            self.waiting.pop(event.schedule_id, None)
 
     async def run(self, task_group: TaskGroup) -> None:
         role = self.scheduler.role
@@ -198,11 +209,12 @@ class Runtime:
             task = tasks[schedule.task_id]
             if task is None or not self.scheduler._has_function(task):
                 # Keep the claim and fire nothing: a notebook function after a kernel
-                # restart. Its fire times wait, to follow the misfire rules once the
-                # function is bound again (configure_task wakes this loop).
-                self._hold(schedule.id, schedule.task_id)
+                # restart, or one this process may not import. Its fire times wait,
+                # to follow the misfire rules once the function is bound (and
+                # configure_task wakes this loop).
+                self._hold(schedule.id, schedule.task_id, task)
                 continue
-            self._unhold(schedule.id, schedule.task_id)
+            self.waiting.pop(schedule.id, None)
             try:
                 result = jobs_for(schedule, task, now, "threadpool")
             except Exception:
@@ -218,23 +230,20 @@ class Runtime:
         # The store adds the jobs as it releases the schedules, in one step.
         await store.release_schedules(self.scheduler.identity, results)
 
-    def _hold(self, schedule_id: str, task_id: str) -> None:
-        waiting = self.waiting.setdefault(task_id, set())
-        if schedule_id not in waiting:
-            waiting.add(schedule_id)
-            self.logger.warning(
-                "schedule %r waits: the function of task %r is not defined in this "
-                "process (a notebook function after a kernel restart?). Run the cell "
-                "that defines it, then scheduler.configure_task(%r, func=<function>)",
-                schedule_id, task_id, task_id,
-            )  # fmt: skip
-
-    def _unhold(self, schedule_id: str, task_id: str) -> None:
-        waiting = self.waiting.get(task_id)
-        if waiting is not None:
-            waiting.discard(schedule_id)
-            if not waiting:
-                del self.waiting[task_id]
+    def _hold(self, schedule_id: str, task_id: str, task: Task | None) -> None:
+        if self.waiting.get(schedule_id) == task_id:
+            return
+        reported = task_id in self.waiting.values()  # once per task, not schedule
+        self.waiting[schedule_id] = task_id
+        if reported:
+            return
+        if task is None:
+            why = f"its task {task_id!r} is not in the store"
+        elif task.func is None:
+            why = str(TaskFunctionMissing(task_id))
+        else:
+            why = str(UntrustedReference("task function", task.func))
+        self.logger.warning("schedule %r waits: %s", schedule_id, why)
 
     async def process_jobs(self, backoff: Backoff) -> None:
         try:

@@ -19,9 +19,11 @@ from .._exceptions import (
     InvalidTriggerArgumentType,
     TaskFunctionMissing,
     TaskLookupError,
+    UntrustedReference,
 )
 from .._marshalling import callable_from_ref, callable_to_ref
 from .._structures import Task, TaskDefaults
+from .._trust import AllowList
 from ._unset import UNSET, Unset, is_set
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ class TaskRegistry:
     job_executors: dict[str, JobExecutor]
     task_defaults: TaskDefaults
     _functions: dict[str, Callable[..., Any]]
+    _allowed: AllowList
     _tasks: dict[str, Task]
     _runtime: Runtime | None
 
@@ -146,20 +149,34 @@ class TaskRegistry:
         self._tasks.pop(task_id, None)
 
     def _has_function(self, task: Task) -> bool:
-        """Whether this process can run ``task``'s jobs."""
-        return task.id in self._functions or task.func is not None
+        """Whether this process may run ``task``'s jobs: it was given the function,
+        or the store's ``allowed_modules`` allow importing it (the trust rule)."""
+        if task.id in self._functions:
+            return True
+        return task.func is not None and self._allowed.allows(task.func)
 
     def waiting_schedules(self) -> dict[str, list[str]]:
-        """Schedules that wait for their task's function, by task id.
+        """Schedules that wait, by what they wait for: a task id or a trigger class.
 
-        A function defined in a notebook is known by name only to the store: after a
-        kernel restart, its schedules wait (their fire times are kept, and follow the
-        misfire rules later) until ``configure_task(task_id, func=...)`` binds it again.
+        - A task whose function is defined in a notebook is known by name only to
+          the store: after a kernel restart, its schedules wait until
+          ``configure_task(task_id, func=...)`` binds it again. So do the tasks
+          whose function's module the store does not allow (``allowed_modules``).
+        - A trigger class defined in a notebook (``"__main__:Every"``), or from a
+          module this process has not imported and the store does not allow: its
+          schedules wait until the class is defined (or imported) again; they are
+          read again within ``lease_duration``.
+
+        Their fire times are kept, and follow the misfire rules once they can run.
+        A schedule is listed once it is due (or once :meth:`get_schedules` met it).
         """
         runtime = self._runtime
         if runtime is None:
             return {}
-        return {task: sorted(ids) for task, ids in sorted(runtime.waiting.items())}
+        grouped: dict[str, list[str]] = {}
+        for schedule_id, waits_for in runtime.waiting.items():
+            grouped.setdefault(waits_for, []).append(schedule_id)
+        return {what: sorted(ids) for what, ids in sorted(grouped.items())}
 
     async def _function_for(self, task_id: str) -> Callable[..., Any]:
         func = self._functions.get(task_id)
@@ -167,6 +184,8 @@ class TaskRegistry:
             task = await self.data_store.get_task(task_id)
             if task.func is None:
                 raise TaskFunctionMissing(task_id)
+            if not self._allowed.allows(task.func):
+                raise UntrustedReference("task function", task.func)
             func = self._functions[task_id] = callable_from_ref(task.func)
         return func
 

@@ -35,6 +35,7 @@ from .._exceptions import (
 )
 from .._runs import RunRecord
 from .._structures import Job, JobResult, Schedule, Task, TaskDefaults
+from .._trust import AllowList
 from ..abc import (
     AsyncDataStore,
     AsyncEventBroker,
@@ -48,6 +49,7 @@ from ._editing import ScheduleEditing, _started
 from ._lifecycle import SchedulerLifecycle, default_identity
 from ._outcomes import outcome_of
 from ._output import start_capturing, stop_capturing
+from ._restarts import refuse_lambda, warn_if_kept_by_name_only
 from ._tasks import TaskRegistry, as_duration
 from ._unset import UNSET, Unset, is_set
 
@@ -115,6 +117,12 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
         from ..executors.thread import ThreadPoolJobExecutor
 
         store = MemoryDataStore() if data_store is None else open_data_store(data_store)
+        #: Task functions the store may name beyond those given here (the trust rule).
+        self._allowed = AllowList(getattr(store, "allowed_modules", ()))
+        #: Whether the store outlives this process: then what lives only in this
+        #: process (a notebook function, a lambda) is said or refused when scheduled.
+        self._persistent = not isinstance(store, MemoryDataStore)
+        self._warned: set[str] = set()
         self.data_store: AsyncDataStore = as_async_datastore(store)
         # A store shared by processes may come with a broker that reaches them all
         # (PostgreSQL: LISTEN/NOTIFY on the same database).
@@ -219,6 +227,8 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
         trigger. ``"do_nothing"`` keeps the stored schedule as it is, ``"replace"``
         replaces it whole, and ``"exception"`` raises ``ConflictingIdError``.
         """
+        if self._persistent and callable(func_or_task_id):
+            refuse_lambda(func_or_task_id)
         own_trigger, next_fire_time = _started(trigger, "add_schedule")
         await self._start_services()
         task = await self._task_for(func_or_task_id)
@@ -246,6 +256,11 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
         await self._store_schedule(
             schedule, as_choice(ConflictPolicy, conflict_policy, "conflict_policy")
         )
+        if self._persistent:
+            warn_if_kept_by_name_only(
+                self.logger, self._warned, task.id,
+                self._functions.get(task.id), trigger, schedule.id,
+            )  # fmt: skip
         return schedule.id
 
     async def get_schedule(self, id: str) -> Schedule:

@@ -24,6 +24,7 @@ from .._events import (
     JobRemoved,
     ScheduleDeserializationFailed,
 )
+from .._exceptions import UntrustedReference
 from .._runs import RunRecord
 from .._structures import Job, JobResult, Schedule, utcnow
 from . import _sqlite_jobs as jobs_sql
@@ -39,7 +40,7 @@ logger = logging.getLogger("apsnb.datastores.sqlite")
 class Claims:
     """Claims due schedules and waiting jobs for schedulers, in one transaction."""
 
-    __slots__ = ("_codec", "_location", "keep_runs")
+    __slots__ = ("_codec", "_location", "_untrusted_reported", "keep_runs")
 
     def __init__(
         self, codec: RowCodec, location: str, *, keep_runs: bool = True
@@ -48,6 +49,9 @@ class Claims:
         self._location = location
         #: Whether jobs that end get a run record (the store's history retention).
         self.keep_runs = keep_runs
+        #: Trigger classes refused by the trust rule and reported already: a row
+        #: looked at again every lease must not repeat the warning.
+        self._untrusted_reported: set[str] = set()
 
     def acquire_schedules(
         self,
@@ -189,6 +193,17 @@ class Claims:
         for row in rows:
             try:
                 schedules.append(self._codec.schedule(row))
+            except UntrustedReference as error:
+                if error.reference not in self._untrusted_reported:
+                    self._untrusted_reported.add(error.reference)
+                    logger.warning(
+                        "schedule %r in %s waits: %s", row["id"], self._location, error
+                    )
+                events.append(
+                    ScheduleDeserializationFailed(
+                        schedule_id=row["id"], exception=error
+                    )
+                )
             except Exception as error:
                 self._log_unreadable("schedule", repr(row["id"]), error)
                 events.append(

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from .._exceptions import SerializationError
 from .._structures import Job, JobResult, Schedule, Task
+from .._trust import AllowList, reading_with
 from ..abc import Serializer
 from ._indexes import instant
 
@@ -61,10 +62,12 @@ def stored(data: bytes) -> str | bytes:
 class RowCodec:
     """Turns structures into rows and back, with the store's serializer."""
 
-    __slots__ = ("serializer",)
+    __slots__ = ("allowed", "serializer")
 
-    def __init__(self, serializer: Serializer) -> None:
+    def __init__(self, serializer: Serializer, allowed: AllowList) -> None:
         self.serializer = serializer
+        #: The modules whose trigger classes a row may name (see apsnb._trust).
+        self.allowed = allowed
 
     def _load(self, value: str | bytes) -> Any:
         return self.serializer.deserialize(
@@ -124,7 +127,8 @@ class RowCodec:
         data["coalesce"] = row["coalesce_policy"]
         data["metadata"] = json.loads(row["metadata"])
         data["acquired_until"] = None
-        schedule = Schedule.unmarshal(data)
+        with reading_with(self.allowed):
+            schedule = Schedule.unmarshal(data)
         schedule.acquired_until = from_microseconds(row["acquired_until_us"])
         return schedule
 

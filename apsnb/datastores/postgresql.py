@@ -34,6 +34,7 @@ from .._runs import (
 )
 from .._state import dump_trigger, dump_zoned_datetime, load_zoned_datetime
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
+from .._trust import AllowList
 from ..abc import DataStore, EventBroker, Serializer, _checked_update
 from ..serializers.json import JSONSerializer
 from . import _postgresql_jobs as jobs_sql
@@ -80,6 +81,9 @@ class PostgreSQLDataStore(DataStore):
         several installations can share one database; default: the connection's
         ``search_path`` (``public``)
     :param serializer: as for the SQLite store: JSON by default
+    :param allowed_modules: as for the SQLite store: the modules whose task
+        functions and trigger classes the database may name (see "Guarantees and
+        threats" in docs/stores.md)
     :param poll_interval: the longest, in seconds, the scheduler goes without looking
         at the store
     :param max_connections: the size of the store's own pool
@@ -97,6 +101,7 @@ class PostgreSQLDataStore(DataStore):
         *,
         schema: str | None = None,
         serializer: Serializer | None = None,
+        allowed_modules: Iterable[str] = (),
         poll_interval: float = 1.0,
         max_connections: int = 4,
         retry: PostgreSQLRetrySettings = PostgreSQLRetrySettings(),  # noqa: B008
@@ -113,7 +118,10 @@ class PostgreSQLDataStore(DataStore):
         self.history_retention = check_retention(history_retention)
         self.schema = schema
         self._tables = Tables(schema)
-        self._codec = RowCodec(self.serializer)
+        allowed = AllowList(allowed_modules)
+        #: The ``allowed_modules`` given, as a tuple.
+        self.allowed_modules = allowed.entries
+        self._codec = RowCodec(self.serializer, allowed)
         self._event_broker: EventBroker | None = None
         self._connection = PostgreSQLConnection(
             url_or_pool,

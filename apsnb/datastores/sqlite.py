@@ -32,6 +32,7 @@ from .._runs import (
 )
 from .._state import dump_trigger, dump_zoned_datetime, load_zoned_datetime
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
+from .._trust import AllowList
 from ..abc import DataStore, EventBroker, Serializer, _checked_update
 from ..serializers.json import JSONSerializer
 from . import _sqlite_jobs as jobs_sql
@@ -69,6 +70,13 @@ class SQLiteDataStore(DataStore):
         bytes: :class:`~apsnb.serializers.json.JSONSerializer` by default (reading
         never runs code), or :class:`~apsnb.serializers.pickle.PickleSerializer`
         for any picklable value (reading a pickle runs code: trusted files only)
+    :param allowed_modules: modules (and their submodules) whose task functions
+        and trigger classes the store's contents may name: whoever can write the
+        file can then make this process import and run them. ``"mypkg"``,
+        ``"mypkg.jobs"`` or one function, ``"mypkg.jobs:refresh"``. Without it,
+        only functions a scheduler was given in this process run, and only trigger
+        classes already imported (or apsnb's own) are read; see "Guarantees and
+        threats" in docs/stores.md
     :param poll_interval: the longest, in seconds, the scheduler goes without
         looking at the store (other processes cannot wake it)
     :param busy_timeout: how long, in seconds, SQLite waits for another
@@ -88,6 +96,7 @@ class SQLiteDataStore(DataStore):
         path_or_db: str | os.PathLike[str] | Database = "apsnb.sqlite",
         *,
         serializer: Serializer | None = None,
+        allowed_modules: Iterable[str] = (),
         poll_interval: float = 1.0,
         busy_timeout: float = 5.0,
         retry: RetrySettings = RetrySettings(),  # noqa: B008 (frozen)
@@ -100,7 +109,10 @@ class SQLiteDataStore(DataStore):
         self.serializer = serializer if serializer is not None else JSONSerializer()
         self.poll_interval = poll_interval
         self.history_retention = check_retention(history_retention)
-        self._codec = RowCodec(self.serializer)
+        allowed = AllowList(allowed_modules)
+        #: The ``allowed_modules`` given, as a tuple.
+        self.allowed_modules = allowed.entries
+        self._codec = RowCodec(self.serializer, allowed)
         self._event_broker: EventBroker | None = None
         self._connection = SQLiteConnection(
             path_or_db, busy_timeout=busy_timeout, retry=retry, prepare=prepare_schema

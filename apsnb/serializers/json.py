@@ -42,7 +42,10 @@ class JSONSerializer(Serializer):
     :class:`~apsnb.SerializationError` naming the value's type and where it was;
     pass plain data instead, or use :class:`~apsnb.serializers.pickle.PickleSerializer`.
 
-    Reading JSON never runs code, so a store written by someone else is safe to read.
+    Reading JSON never runs code: the trigger classes and task functions a store
+    names are only names, resolved under the trust rule (see ``allowed_modules`` of
+    :class:`~apsnb.datastores.sqlite.SQLiteDataStore`), so a store written by
+    someone else is safe to read.
     Floats ``nan`` and ``inf`` are written as Python's ``json`` module does
     (``NaN``, ``Infinity``), which other JSON readers may refuse.
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import pickle
 from typing import Any
 
@@ -10,13 +11,17 @@ from ..abc import Serializer
 
 __all__ = ("PickleSerializer",)
 
+logger = logging.getLogger("apsnb.serializers.pickle")
+
 
 class PickleSerializer(Serializer):
     """Stores any picklable object with :mod:`pickle`.
 
-    .. warning:: Reading a pickle can run any code the writer chose. Use this
-       serializer only with a database that only you (or people you trust) can
-       write to; otherwise use :class:`~apsnb.serializers.json.JSONSerializer`.
+    .. warning:: Reading a pickle can run any code the writer chose, whatever
+       ``allowed_modules`` says. Use this serializer only with a database that only
+       you (or people you trust) can write to; otherwise use
+       :class:`~apsnb.serializers.json.JSONSerializer`. Creating one logs a warning
+       that says so.
 
     Classes and functions are stored by reference (their import path), so whoever
     reads the data must be able to import them: one defined in a notebook
@@ -35,6 +40,12 @@ class PickleSerializer(Serializer):
                 f"{pickle.HIGHEST_PROTOCOL}; leave it out to use the default"
             )
         self.protocol = protocol
+        logger.warning(
+            "PickleSerializer chosen: reading a pickle runs whatever code its writer "
+            "put in it, so anyone who can write this store can run code in every "
+            "process that reads it; use it only for a store that only you can write "
+            "(JSONSerializer, the default, runs nothing)"
+        )
 
     def __repr__(self) -> str:
         return f"PickleSerializer(protocol={self.protocol})"
