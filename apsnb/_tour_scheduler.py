@@ -48,7 +48,10 @@ async def run(seconds: float = 2.0) -> None:
             print(f"    {outcome}")
 
         print("Started again on the same file, as after a kernel restart:")
-        again = AsyncScheduler(SQLiteDataStore(path), identity="tour")
+        # A new process runs a stored function only if it was given it or its
+        # module is allowed (a store is shared: see docs/stores.md).
+        store = SQLiteDataStore(path, allowed_modules=[__name__])
+        again = AsyncScheduler(store, identity="tour")
         await again.start_in_background()
         schedules = await again.get_schedules()
         print(f"  schedules found: {', '.join(schedule.id for schedule in schedules)}")

@@ -134,6 +134,10 @@ def _imported_trigger(module_name: str, qualname: str, base: type) -> type | Non
                 break
         if isinstance(target, type) and issubclass(target, base):
             return target
+        if target is not None:  # found without importing anything: say what it is
+            raise TriggerStateError(
+                f"{module_name}:{qualname}", "it is not a Trigger subclass"
+            )
     found = None
     pending = list(base.__subclasses__())
     while pending:

@@ -249,12 +249,26 @@ def test_a_trigger_class_is_imported_only_if_allowed(tmp_path: Path) -> None:
 def test_a_stored_trigger_type_that_is_not_a_trigger_class_is_refused() -> None:
     from apsnb import TriggerStateError
     from apsnb._state import load_trigger
+
+    # json is imported already: what the name is can be seen without importing.
+    with pytest.raises(TriggerStateError, match="not a Trigger"):
+        load_trigger({"type": "json:JSONDecoder", "state": {}})
+    with pytest.raises(TriggerStateError, match="not a Trigger"):
+        load_trigger({"type": "builtins:exec", "state": {}})
+
+
+def test_an_allowed_trigger_module_that_cannot_be_imported_says_so() -> None:
+    from apsnb import TriggerStateError
+    from apsnb._state import load_trigger
     from apsnb._trust import reading_with
 
-    with reading_with(AllowList(["json"])), pytest.raises(TriggerStateError):
-        load_trigger({"type": "json:JSONDecoder", "state": {}})
-    with pytest.raises(UntrustedReference, match="'json:JSONDecoder'"):
-        load_trigger({"type": "json:JSONDecoder", "state": {}})
+    data = {"type": "no.such.module:Trigger", "state": {}}
+    with pytest.raises(UntrustedReference, match=r"allowed_modules=\['no.such.module'\]"):
+        load_trigger(data)
+    with reading_with(AllowList(["no.such"])), pytest.raises(
+        TriggerStateError, match="cannot be imported"
+    ):
+        load_trigger(data)
 
 
 def test_a_child_trigger_class_is_checked_too() -> None:
