@@ -105,7 +105,9 @@ def store_and_broker(package: str, url: str, poll_interval: float | None = None)
         from apsnb.eventbrokers.postgresql import PostgreSQLEventBroker
 
         options = {} if poll_interval is None else {"poll_interval": poll_interval}
-        return PostgreSQLDataStore(url, **options), PostgreSQLEventBroker(url)
+        # Worker processes run the jobs module's functions from the store.
+        store = PostgreSQLDataStore(url, allowed_modules=[jobs.__name__], **options)
+        return store, PostgreSQLEventBroker(url)
     from apscheduler.datastores.sqlalchemy import SQLAlchemyDataStore
     from apscheduler.eventbrokers.asyncpg import AsyncpgEventBroker
 

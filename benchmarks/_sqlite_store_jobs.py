@@ -57,7 +57,8 @@ def make_store(package: str, path: Path, poll_interval: float | None = None) -> 
         from apsnb.datastores.sqlite import SQLiteDataStore
 
         options = {} if poll_interval is None else {"poll_interval": poll_interval}
-        return SQLiteDataStore(path, **options)
+        # Worker processes run this module's functions from the store: allow them.
+        return SQLiteDataStore(path, allowed_modules=[__name__], **options)
     from apscheduler.datastores.sqlalchemy import SQLAlchemyDataStore
 
     return SQLAlchemyDataStore(f"sqlite+aiosqlite:///{path}")
