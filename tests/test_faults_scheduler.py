@@ -198,11 +198,13 @@ async def test_a_short_fault_after_a_long_one_causes_a_short_outage(
         retry=RetrySettings(attempts=1, total_time=0),
     )
     runs: list[float] = []
+
+    def record_run() -> None:  # a lambda is refused on a persistent store
+        runs.append(time.monotonic())
+
     async with AsyncScheduler(store, identity="backoff") as scheduler:
         await scheduler.start_in_background()
-        await scheduler.add_schedule(
-            lambda: runs.append(time.monotonic()), IntervalTrigger(seconds=0.05)
-        )
+        await scheduler.add_schedule(record_run, IntervalTrigger(seconds=0.05))
         locker = sqlite3.connect(path, isolation_level=None, timeout=5)
 
         async def outage(seconds: float) -> float:

@@ -69,9 +69,14 @@ def insert_job(path: Path, task_id: str, args: list[object]) -> str:
 
 
 def insert_schedule(
-    path: Path, schedule_id: str, task_id: str, trigger: dict[str, object], args: list[object]
+    path: Path,
+    schedule_id: str,
+    task_id: str,
+    trigger: dict[str, object],
+    args: list[object],
+    due: datetime | None = None,
 ) -> None:
-    due = datetime.now(UTC) - timedelta(seconds=1)
+    due = due or datetime.now(UTC) - timedelta(seconds=1)
     due_us = int(due.timestamp() * 1_000_000)
     with sqlite3.connect(path) as db:
         db.execute(
@@ -91,9 +96,12 @@ def insert_schedule(
         )
 
 
-def every_second() -> dict[str, object]:
-    start = datetime.now(UTC) - timedelta(seconds=1)
-    return dump_trigger(IntervalTrigger(seconds=1, start_time=start))
+def every_second() -> tuple[dict[str, object], datetime]:
+    """A stored interval trigger that fired its first time a second ago, and that time."""
+    trigger = IntervalTrigger(seconds=1, start_time=datetime.now(UTC) - timedelta(seconds=1))
+    due = trigger.next()
+    assert due is not None
+    return dump_trigger(trigger), due
 
 
 async def wait_for(condition: Callable[[], object], timeout: float = 10) -> None:
@@ -141,7 +149,8 @@ async def test_a_task_naming_os_system_never_runs_and_its_schedule_waits(
     job_id = insert_job(path, "evil-system", [f"touch {marker}"])
     insert_task(path, "evil-exec", "builtins:exec")
     code = f"open({str(marker)!r}, 'w').close()"
-    insert_schedule(path, "hostile", "evil-exec", every_second(), [code])
+    trigger, due = every_second()
+    insert_schedule(path, "hostile", "evil-exec", trigger, [code], due)
 
     caplog.set_level(logging.WARNING, "apsnb")
     async with AsyncScheduler(path, lease_duration=0.5) as scheduler:
@@ -165,7 +174,8 @@ async def test_a_task_in_an_allowed_module_runs(tmp_path: Path) -> None:
     path = empty_store(tmp_path / "shared.sqlite")
     insert_task(path, "sum", "tests.jobfuncs:scaled_sum")
     job_id = insert_job(path, "sum", [2, 3])
-    insert_schedule(path, "summing", "sum", every_second(), [4, 5])
+    trigger, due = every_second()
+    insert_schedule(path, "summing", "sum", trigger, [4, 5], due)
     store = SQLiteDataStore(path, allowed_modules=["tests.jobfuncs"])
     async with AsyncScheduler(store) as scheduler:
         released: list[JobReleased] = []
@@ -232,7 +242,8 @@ def test_a_trigger_class_is_imported_only_if_allowed(tmp_path: Path) -> None:
     insert_schedule(
         path, "custom", "task", {"type": "tests.helpers:FixedTimesTrigger", "state": state}, []
     )
-    insert_schedule(path, "own", "task", every_second(), [])
+    trigger, due = every_second()
+    insert_schedule(path, "own", "task", trigger, [], due)
 
     default = read_in_fresh_process(path, [])
     assert default == {
