@@ -276,7 +276,10 @@ def test_apsnb_worker_runs_the_schedules_of_a_postgresql_url(
     create_schema(store_url)
     environ = {**os.environ, RUNS_ENV: str(runs_file), "PYTHONPATH": str(REPO)}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "apsnb", "worker", store_url, "--identity", "cli"],
+        [
+            sys.executable, "-m", "apsnb", "worker", store_url, "--identity", "cli",
+            "--allow", "tests.process_jobs",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -128,6 +128,7 @@ def worker_run(tmp_path_factory: pytest.TempPathFactory) -> WorkerRun:
             [
                 sys.executable, "-m", "apsnb", "worker", str(store),
                 "--grace-period", str(GRACE), "--identity", "worker-1",
+                "--allow", "tests.jobfuncs",
             ],
             cwd=folder,
             stderr=log,

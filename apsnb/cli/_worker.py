@@ -41,27 +41,41 @@ _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
     help="Jobs run at once (notebooks run in a kernel each).",
 )  # fmt: skip
 @click.option("--identity", metavar="NAME", help="This worker's scheduler id.")
+@click.option(
+    "--allow", "allowed_modules", multiple=True, metavar="MODULE",
+    help="Run task functions (and read trigger classes) of this module or package "
+    "('mypkg', 'mypkg.jobs:refresh'); repeat for more. Anyone who can write STORE "
+    "can then run them with any arguments.",
+)  # fmt: skip
 def worker(
     store: str,
     log_level: str,
     grace_period: float,
     max_jobs: int,
     identity: str | None,
+    allowed_modules: tuple[str, ...],
 ) -> None:
     """Run the schedules and jobs of STORE until SIGINT or SIGTERM.
 
     Schedules added from a notebook or from Python into the same store run here with
     no notebook open. A schedule whose function lives only in a notebook waits (the
-    worker says so once) until that notebook binds it again.
+    worker says so once) until that notebook binds it again; so does one whose
+    function's module is not given with --allow (notebooks run as tasks are allowed).
     """
     _configure_logging(log_level)
     with user_errors():
-        status = asyncio.run(_serve(store, grace_period, max_jobs, identity))
+        status = asyncio.run(
+            _serve(store, grace_period, max_jobs, identity, allowed_modules)
+        )
     sys.exit(status)
 
 
 async def _serve(
-    store: str, grace_period: float, max_jobs: int, identity: str | None
+    store: str,
+    grace_period: float,
+    max_jobs: int,
+    identity: str | None,
+    allowed_modules: tuple[str, ...] = (),
 ) -> int:
     from .._schedulers.async_ import AsyncScheduler
     from ..datastores.location import open_data_store
@@ -69,7 +83,7 @@ async def _serve(
     options: dict[str, Any] = {"max_concurrent_jobs": max_jobs}
     if identity:
         options["identity"] = identity
-    data_store = open_data_store(store)
+    data_store = open_data_store(store, allowed_modules=allowed_modules)
     # A server store names itself without the URL's password.
     shown = getattr(data_store, "location", store)
     scheduler = AsyncScheduler(
