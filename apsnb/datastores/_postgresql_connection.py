@@ -22,18 +22,12 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_random_exponential,
-)
+from tenacity import RetryCallState
 
 from .._exceptions import DataStoreError, DataStoreUnavailable
 from ._postgresql_errors import describe, is_temporary, permanent_error, server_answers
 from ._postgresql_schema import Tables, prepare_schema
+from ._retry import RetrySettings, retrying
 
 R = TypeVar("R")
 Cursor = psycopg.Cursor[dict[str, Any]]
@@ -42,28 +36,18 @@ logger = logging.getLogger("apsnb.datastores.postgresql")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PostgreSQLRetrySettings:
-    """How a PostgreSQL store retries temporary failures.
+class PostgreSQLRetrySettings(RetrySettings):
+    """How a PostgreSQL store retries temporary failures (see :class:`RetrySettings`).
 
-    After a failure the store waits a random, exponentially growing delay (from
-    ``initial_delay`` up to ``max_delay`` seconds), reconnects and tries again, up to
-    ``attempts`` times and ``total_time`` seconds in all, then raises
-    ``DataStoreUnavailable`` (the scheduler tries again later). ``total_time`` covers
-    a server restart or a failover. Each retry is logged at WARNING on the
-    ``apsnb.datastores.postgresql`` logger.
+    The store also reconnects before each new attempt; when the attempts run out it
+    raises ``DataStoreUnavailable`` (the scheduler tries again later). The defaults
+    wait longer than SQLite's: ``total_time`` covers a server restart or a failover.
     """
 
     attempts: int = 20
     total_time: float = 60.0
     initial_delay: float = 0.05
     max_delay: float = 5.0
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError(f"attempts={self.attempts!r}: make at least 1 attempt")
-        for name in ("total_time", "initial_delay", "max_delay"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name}={getattr(self, name)!r} must not be negative")
 
 
 class PostgreSQLConnection:
@@ -103,15 +87,8 @@ class PostgreSQLConnection:
         self._connected_before = False
         self._opening = threading.Lock()
         self._prepared: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
-        self._retrying = Retrying(
-            retry=retry_if_exception(self._is_temporary),
-            stop=stop_after_attempt(retry.attempts)
-            | stop_after_delay(retry.total_time),
-            wait=wait_random_exponential(
-                multiplier=retry.initial_delay, max=retry.max_delay
-            ),
-            before_sleep=self._log_retry,
-            reraise=True,
+        self._retrying = retrying(
+            retry, is_temporary=self._is_temporary, before_sleep=self._log_retry
         )
 
     @property

@@ -17,18 +17,10 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlite_utils import Database
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_random_exponential,
-)
+from tenacity import RetryCallState
 
 from .._exceptions import (
     DataStoreBusy,
@@ -37,35 +29,12 @@ from .._exceptions import (
     DataStoreFileMissing,
     DataStoreSchemaError,
 )
+from ._retry import RetrySettings, retrying
 from ._sqlite_errors import is_temporary, permanent_error
 
 R = TypeVar("R")
 
 logger = logging.getLogger("apsnb.datastores.sqlite")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RetrySettings:
-    """How an SQLite store retries when the database is locked by someone else.
-
-    Each attempt first waits up to the store's ``busy_timeout`` inside SQLite; when
-    that runs out the store waits a random, exponentially growing delay (from
-    ``initial_delay`` up to ``max_delay`` seconds) and tries again, up to ``attempts``
-    times and ``total_time`` seconds in all, then raises ``DataStoreBusy``. Each retry
-    is logged at WARNING on the ``apsnb.datastores.sqlite`` logger.
-    """
-
-    attempts: int = 5
-    total_time: float = 30.0
-    initial_delay: float = 0.05
-    max_delay: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError(f"attempts={self.attempts!r}: make at least 1 attempt")
-        for name in ("total_time", "initial_delay", "max_delay"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name}={getattr(self, name)!r} must not be negative")
 
 
 class SQLiteConnection:
@@ -111,15 +80,8 @@ class SQLiteConnection:
         else:
             self._path = os.path.expanduser(os.fspath(target))
             self.location = f"SQLite database {self._path!r}"
-        self._retrying = Retrying(
-            retry=retry_if_exception(is_temporary),
-            stop=stop_after_attempt(retry.attempts)
-            | stop_after_delay(retry.total_time),
-            wait=wait_random_exponential(
-                multiplier=retry.initial_delay, max=retry.max_delay
-            ),
-            before_sleep=self._log_retry,
-            reraise=True,
+        self._retrying = retrying(
+            retry, is_temporary=is_temporary, before_sleep=self._log_retry
         )
         with self._lock:
             self._open()
