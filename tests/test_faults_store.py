@@ -138,6 +138,49 @@ async def test_a_job_finishing_on_a_full_disk_is_released_when_space_returns(
         assert await scheduler.run_job(fault_parts.return_text, args=[2]) == "xx"
 
 
+async def test_a_job_finishing_on_a_read_only_file_is_released_once_writable(
+    tmp_path: Path,
+) -> None:
+    source, view = tmp_path / "source", tmp_path / "view"
+    source.mkdir()
+    view.mkdir()
+    if not remount(["--bind", str(source), str(view)], "mount a bind mount"):
+        return
+    try:
+        store = store_at(view / "ro.sqlite")
+        async with AsyncScheduler(store, identity="read-only") as scheduler:
+            await scheduler.start_in_background()
+            job_id = await scheduler.add_job(
+                fault_parts.sleep_then_return, args=[0.5], result_expiration_time=60
+            )
+            await until(running(scheduler))
+            if not remount(
+                ["-o", "remount,bind,ro", str(view)], "make a mount read-only"
+            ):
+                return
+            await anyio.sleep(1.5)
+            assert scheduler.state is RunState.started
+            remount(["-o", "remount,bind,rw", str(view)], "make it writable again")
+            with anyio.fail_after(15):
+                result = await scheduler.get_job_result(job_id)
+            assert result.outcome is JobOutcome.success
+    finally:
+        subprocess.run(["umount", "-l", str(view)], check=False)
+
+
+def remount(arguments: list[str], what: str) -> bool:
+    """Run ``mount`` with ``arguments``; skip the test, saying why, if it fails."""
+    done = subprocess.run(["mount", *arguments], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(
+            f"cannot {what} here ({done.stderr.strip()!r}); Linux refuses to make a "
+            f"mount read-only while a file on it is open for writing, as SQLite's "
+            f"are, and mounting needs root. The same retry covers a full disk, "
+            f"tested with a tiny tmpfs"
+        )
+    return True
+
+
 async def test_a_lock_held_past_the_lease_leaves_a_running_job_one_outcome(
     tmp_path: Path,
 ) -> None:

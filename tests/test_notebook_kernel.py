@@ -117,6 +117,31 @@ def test_interrupting_a_cell_does_not_stop_the_scheduler(kernel: Kernel) -> None
     assert kernel.value("len(ticks)") >= count + 3
 
 
+def test_switching_to_the_thread_scheduler_with_the_same_identity_does_not_hang(
+    kernel: Kernel,
+) -> None:
+    # The cell blocks the kernel's loop while it starts the Scheduler: the running
+    # AsyncScheduler cannot be stopped from there, and saying so beats waiting forever.
+    kernel.run(CREATE)
+    refused = kernel.run(
+        """
+from apsnb import Scheduler, SchedulerIdentityInUse
+threaded = Scheduler(identity="kernel-test")
+try:
+    threaded.start_in_background()
+except SchedulerIdentityInUse as error:
+    print("refused")
+""",
+        timeout=30,
+    )
+    assert "refused" in refused
+    assert kernel.value("scheduler.state.name") == "started"
+    kernel.run("await scheduler.stop()")
+    kernel.run("threaded.start_in_background()", timeout=30)
+    assert kernel.value("threaded.state.name") == "started"
+    kernel.run("threaded.stop()", timeout=30)
+
+
 def test_a_later_cell_stops_the_scheduler(kernel: Kernel) -> None:
     kernel.run(CREATE)
     kernel.run("await scheduler.stop()")
