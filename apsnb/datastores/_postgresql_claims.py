@@ -88,14 +88,16 @@ class ServerClaims:
         t = self._tables
         now = utcnow()
         now_us, until_us = instant(now), instant(now + lease_duration)
-        # Not the caller's own lapsed claims: it is alive, its jobs run on.
-        events: list[Event] = self.abandon_expired_claims(
-            cur, now, spare=scheduler_id
-        )
-        for row in jobs_sql.waiting_past_deadline(cur, t, now_us):
-            events += self.give_up(
-                cur, row, JobOutcome.missed_start_deadline, now, scheduler_id
-            )
+        # Jobs whose claim ran out (abandoned; not the caller's own: it is alive,
+        # its jobs run on) and jobs past their start deadline, in one query.
+        overdue = jobs_sql.overdue_rows(cur, t, now_us)
+        expired = [row for row in overdue if row["acquired_until_us"] is not None]
+        events: list[Event] = self._abandon(cur, expired, now, scheduler_id)
+        for row in overdue:
+            if row["acquired_until_us"] is None:
+                events += self.give_up(
+                    cur, row, JobOutcome.missed_start_deadline, now, scheduler_id
+                )
         acquired: list[Job] = []
         positions: dict[str, int] = {}
         while limit is None or len(acquired) < limit:
@@ -127,6 +129,13 @@ class ServerClaims:
         Not those of ``spare``, a scheduler known to be alive.
         """
         expired = jobs_sql.expired_claim_rows(cur, self._tables, instant(now))
+        return self._abandon(cur, expired, now, spare)
+
+    def _abandon(
+        self, cur: Cursor, expired: list[Row], now: datetime, spare: str | None
+    ) -> list[Event]:
+        """Give up jobs whose claims ran out (not ``spare``'s); an unreadable one goes
+        back to the queue instead (nothing ran it)."""
         jobs_sql.release_unreadable(
             cur,
             self._tables,

@@ -133,15 +133,19 @@ class PostgreSQLConnection:
             self._pool = None
             pool.close()
 
-    def transaction(self, operation: Callable[[Cursor], R]) -> R:
+    def transaction(
+        self, operation: Callable[[Cursor], R], *, one_statement: bool = False
+    ) -> R:
         """Run ``operation`` in one transaction, retried after temporary failures.
 
         ``operation`` may run several times, so it must only read and write the
         database and return what it found; the caller acts on the result once.
+        With ``one_statement`` it runs one SQL statement, which is a transaction by
+        itself: the round trips of ``BEGIN`` and ``COMMIT`` are saved.
         """
-        return self._retried(self._attempt, operation)
+        return self._retried(self._attempt, operation, one_statement)
 
-    def _attempt(self, operation: Callable[[Cursor], R]) -> R:
+    def _attempt(self, operation: Callable[[Cursor], R], one_statement: bool) -> R:
         pool = self._pool
         if pool is None:  # stopped: used again
             self._open()
@@ -153,11 +157,11 @@ class PostgreSQLConnection:
                 connection.adapters.register_loader("jsonb", TextLoader)
                 connection.adapters.register_loader("uuid", TextLoader)
                 self._prepared.add(connection)
-            with (
-                connection.transaction(),
-                connection.cursor(row_factory=dict_row) as cur,
-            ):
-                return operation(cur)
+            with connection.cursor(row_factory=dict_row) as cur:
+                if one_statement:
+                    return operation(cur)
+                with connection.transaction():
+                    return operation(cur)
 
     def _is_temporary(self, error: BaseException) -> bool:
         if not is_temporary(error):

@@ -68,11 +68,14 @@ def job_rows(cur: Cursor, t: Tables, ids: Iterable[UUID] | None) -> list[Row]:
     ).fetchall()
 
 
-def waiting_past_deadline(cur: Cursor, t: Tables, now_us: int) -> list[Row]:
+def overdue_rows(cur: Cursor, t: Tables, now_us: int) -> list[Row]:
+    """Lock and return the jobs whose claim ran out, and the waiting jobs past their
+    start deadline (each found on its partial index)."""
     return cur.execute(
-        f"SELECT * FROM {t.jobs} WHERE acquired_by IS NULL AND start_deadline_us < %s "
+        f"SELECT * FROM {t.jobs} WHERE acquired_until_us < %s "
+        f"OR (acquired_by IS NULL AND start_deadline_us < %s) "
         f"ORDER BY position FOR UPDATE SKIP LOCKED",
-        (now_us,),
+        (now_us, now_us),
     ).fetchall()
 
 

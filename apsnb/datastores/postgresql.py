@@ -174,6 +174,10 @@ class PostgreSQLDataStore(DataStore):
     def _run(self, operation: Callable[[Cursor], R]) -> R:
         return self._connection.transaction(operation)
 
+    def _run_one(self, operation: Callable[[Cursor], R]) -> R:
+        """Run an ``operation`` of one SQL statement (a transaction by itself)."""
+        return self._connection.transaction(operation, one_statement=True)
+
     # Tasks
 
     def add_task(self, task: Task) -> None:
@@ -218,7 +222,7 @@ class PostgreSQLDataStore(DataStore):
         A row that cannot be read is left out, and reported with
         ``ScheduleDeserializationFailed`` and a log line.
         """
-        rows = self._run(
+        rows = self._run_one(
             lambda cur: schedules_sql.schedule_rows(cur, self._tables, ids)
         )
         schedules, events = self._claims.read_schedules(rows)
@@ -293,7 +297,7 @@ class PostgreSQLDataStore(DataStore):
 
     def remove_schedules(self, ids: Iterable[str]) -> None:
         ids = list(ids)
-        removed = self._run(
+        removed = self._run_one(
             lambda cur: schedules_sql.delete_schedules(cur, self._tables, ids)
         )
         self._publish(
@@ -404,7 +408,7 @@ class PostgreSQLDataStore(DataStore):
     def get_next_schedule_run_time(self) -> datetime | None:
         """Return when the next unpaused schedule can be claimed (its next fire time,
         or the end of its claim if a scheduler holds it)."""
-        found = self._run(
+        found = self._run_one(
             lambda cur: schedules_sql.next_claimable_row(cur, self._tables)
         )
         if found is None:
@@ -419,7 +423,7 @@ class PostgreSQLDataStore(DataStore):
     def extend_acquired_schedule_leases(
         self, scheduler_id: str, schedule_ids: set[str], duration: timedelta
     ) -> None:
-        self._run(
+        self._run_one(
             lambda cur: schedules_sql.extend_schedule_claims(
                 cur,
                 self._tables,
@@ -449,7 +453,7 @@ class PostgreSQLDataStore(DataStore):
         ``JobDeserializationFailed`` and a log line.
         """
         ids = None if ids is None else list(ids)
-        rows = self._run(lambda cur: jobs_sql.job_rows(cur, self._tables, ids))
+        rows = self._run_one(lambda cur: jobs_sql.job_rows(cur, self._tables, ids))
         jobs, events = self._claims.read_jobs(rows)
         self._publish(events)
         return jobs
@@ -510,7 +514,9 @@ class PostgreSQLDataStore(DataStore):
         )
 
     def get_job_result(self, job_id: UUID) -> JobResult | None:
-        row = self._run(lambda cur: jobs_sql.pop_result_row(cur, self._tables, job_id))
+        row = self._run_one(
+            lambda cur: jobs_sql.pop_result_row(cur, self._tables, job_id)
+        )
         if row is None:
             return None
         result, notes = self._codec.result(row)
@@ -547,7 +553,7 @@ class PostgreSQLDataStore(DataStore):
     def extend_acquired_job_leases(
         self, scheduler_id: str, job_ids: set[UUID], duration: timedelta
     ) -> None:
-        self._run(
+        self._run_one(
             lambda cur: jobs_sql.extend_job_claims(
                 cur, self._tables, scheduler_id, job_ids, instant(utcnow() + duration)
             )
