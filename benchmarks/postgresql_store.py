@@ -139,6 +139,12 @@ def comparison_table(results: Results, plan: Plan, peer_label: str) -> Table:
     ]
     if repeated:
         table.notes.append("jobs run twice: " + ", ".join(repeated))
+    table.notes += [
+        f"{name} {key}: {outcome['incomplete']}; its rate is theirs"
+        for name in (SUBJECT, REFERENCE)
+        for key in ("jobs/1", "jobs/3")
+        if (outcome := results.get(name, {}).get(key, {})).get("incomplete")
+    ]
     table.notes += problems(results)
     return table
 
