@@ -151,6 +151,53 @@ def measure_idle_worker(
     return {"percent_of_core": cpu / wall * 100, "seconds": wall}
 
 
+def measure_history_reads(folder: Path, records: int) -> dict[str, float]:
+    """Milliseconds to read the latest 1,000 runs (all, and one schedule's) among
+    ``records`` in an SQLite store, best of five."""
+    import sqlite3
+
+    from apsnb import JobOutcome, RunRecord
+    from apsnb.datastores._sqlite_runs import add_run_rows, run_row
+    from apsnb.datastores.sqlite import SQLiteDataStore
+
+    path = folder / "history.sqlite"
+    SQLiteDataStore(path).stop()  # creates the tables
+    start = datetime.now(UTC) - timedelta(days=20)
+    rows = [
+        run_row(
+            RunRecord(
+                task_id="apsnb.notebooks:run_notebook",
+                outcome=JobOutcome.success,
+                finished_at=start + timedelta(seconds=10 * number),
+                started_at=start + timedelta(seconds=10 * number - 2),
+                schedule_id=f"report-{number % 10}",
+                output_path=f"/srv/runs/report-{number % 10}/{number}-success.ipynb",
+            )
+        )
+        for number in range(records)
+    ]
+    connection = sqlite3.connect(path)
+    from sqlite_utils import Database
+
+    with connection:
+        add_run_rows(Database(connection), rows)
+    connection.close()
+    store = SQLiteDataStore(path)
+    timings: dict[str, float] = {}
+    try:
+        for label, filters in (("all", {}), ("schedule", {"schedule_id": "report-7"})):
+            best = float("inf")
+            for _ in range(5):
+                started = time.perf_counter()
+                found = store.get_runs(limit=1000, **filters)
+                best = min(best, time.perf_counter() - started)
+            assert len(found) == 1000
+            timings[label] = best * 1000
+    finally:
+        store.stop()
+    return timings
+
+
 def _cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -163,6 +210,7 @@ def main(argv: list[str]) -> int:
     runs = args.runs or (2 if args.quick else 7)
     schedules = args.schedules or (200 if args.quick else 1000)
     idle_seconds = args.idle_seconds or (3.0 if args.quick else 30.0)
+    history_records = 10_000 if args.quick else 100_000
     with tempfile.TemporaryDirectory(prefix="apsnb-bench-") as name:
         folder = Path(name)
         print(f"notebook runs: {runs} of each kind", file=sys.stderr)
@@ -170,6 +218,8 @@ def main(argv: list[str]) -> int:
         print(f"idle worker: {schedules:,} schedules, {idle_seconds:g} s",
               file=sys.stderr)  # fmt: skip
         idle = measure_idle_worker(folder, schedules, idle_seconds)
+        print(f"run history: {history_records:,} records", file=sys.stderr)
+        reads = measure_history_reads(folder, history_records)
     ratio = overhead["apsnb"] / overhead["papermill"]
     figures = Table(
         "Notebook runs and the worker",
@@ -184,6 +234,16 @@ def main(argv: list[str]) -> int:
             [
                 f"idle CPU, worker, {schedules:,} schedules (% of one core)",
                 f"{idle['percent_of_core']:.2f}",
+                "",
+            ],
+            [
+                f"latest 1,000 runs of {history_records:,}, SQLite (ms)",
+                f"{reads['all']:.1f}",
+                "",
+            ],
+            [
+                f"latest 1,000 runs of one schedule among {history_records:,} (ms)",
+                f"{reads['schedule']:.1f}",
                 "",
             ],
         ],

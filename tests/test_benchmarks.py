@@ -138,6 +138,7 @@ def test_notebooks_benchmark_quick_run_reports_every_measurement() -> None:
         "seconds per run, small notebook (median)",
         "apsnb ÷ papermill, 1 runs each",
         "idle CPU, worker, 100 schedules (% of one core)",
+        "latest 1,000 runs of 10,000, SQLite (ms)",
         "notebook run overhead < 10%",
         "idle worker CPU < 1 % of a core",
     ):

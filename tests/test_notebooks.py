@@ -203,3 +203,41 @@ async def test_a_scheduled_run_gets_its_fire_time_and_leaves_a_record(
         f"{stamp(fire_time)}-success.ipynb"
     )
     assert f"report for Oulu at {fire_time.isoformat()}" in outputs(output)
+
+
+def test_add_notebook_schedule_checks_now_and_stores_absolute_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apsnb import Scheduler
+    from apsnb.triggers.interval import IntervalTrigger
+
+    report_notebook(tmp_path / "reports")
+    monkeypatch.chdir(tmp_path)
+    with Scheduler(MemoryDataStore(), identity="short-form") as scheduler:
+        schedule_id = scheduler.add_notebook_schedule(
+            "reports/report.ipynb",
+            IntervalTrigger(hours=1),
+            parameters={"city": "Oulu"},
+            output_dir="runs",
+            timeout=timedelta(minutes=5),
+            paused=True,
+        )
+        schedule = scheduler.get_schedule(schedule_id)
+        with pytest.raises(NotebookNotFound):
+            scheduler.add_notebook_schedule(
+                "reports/typo.ipynb", IntervalTrigger(hours=1)
+            )
+        with pytest.raises(InvalidNotebookParameters):
+            scheduler.add_notebook_schedule(
+                "reports/report.ipynb", IntervalTrigger(hours=1), parameters={"n": {1}}
+            )
+        assert [s.id for s in scheduler.get_schedules()] == ["report"]
+    assert (schedule_id, schedule.task_id, schedule.paused) == (
+        "report", "apsnb.notebooks:run_notebook", True,
+    )  # fmt: skip
+    assert schedule.kwargs == {
+        "path": str(tmp_path / "reports" / "report.ipynb"),
+        "parameters": {"city": "Oulu"},
+        "output_dir": str(tmp_path / "runs"),
+        "timeout": 300.0,
+    }

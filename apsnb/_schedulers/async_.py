@@ -263,6 +263,41 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
             )  # fmt: skip
         return schedule.id
 
+    async def add_notebook_schedule(
+        self,
+        path: str | os.PathLike[str],
+        trigger: Trigger,
+        *,
+        id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        output_dir: str | os.PathLike[str] | None = None,
+        timeout: timedelta | float | None = None,
+        kernel_name: str | None = None,
+        **options: Any,
+    ) -> str:
+        """Schedule a whole notebook (:func:`apsnb.notebooks.run_notebook`); return the
+        schedule's id (by default the notebook's name, ``report`` for ``report.ipynb``).
+
+        The short form of ``add_schedule(run_notebook, trigger, kwargs=dict(path=…,
+        …))``, which checks the notebook, its parameters, timeout and kernel now
+        (raising what :func:`~apsnb.notebooks.check_notebook` raises) and stores
+        absolute paths, so a worker started elsewhere finds them. ``options`` are
+        those of :meth:`add_schedule` (``paused``, ``coalesce``,
+        ``misfire_grace_time``…).
+        """
+        from ..notebooks import notebook_kwargs, run_notebook
+
+        notebook, kwargs = notebook_kwargs(
+            path,
+            parameters=parameters,
+            output_dir=output_dir,
+            timeout=timeout,
+            kernel_name=kernel_name,
+        )
+        return await self.add_schedule(
+            run_notebook, trigger, id=id or notebook.stem, kwargs=kwargs, **options
+        )
+
     async def get_schedule(self, id: str) -> Schedule:
         """Return the schedule with this id. :raises ScheduleLookupError:"""
         await self._start_services()

@@ -28,6 +28,7 @@ __all__ = ("Scheduler",)
 
 #: Coroutine methods of AsyncScheduler that the facade offers as plain methods.
 _PROXIED = (
+    "add_notebook_schedule",
     "add_job",
     "add_schedule",
     "cleanup",

@@ -35,7 +35,7 @@ from ._checks import (
 )
 from ._naming import run_folder, stamp, unique_path
 
-__all__ = ("FIRE_TIME_PARAMETER", "check_notebook", "run_notebook")
+__all__ = ("FIRE_TIME_PARAMETER", "check_notebook", "notebook_kwargs", "run_notebook")
 
 #: The parameter that brings a scheduled run's fire time into the notebook, as an
 #: ISO 8601 string with its offset (``"2026-03-29T07:00:00+03:00"``): declare
@@ -68,6 +68,32 @@ def check_notebook(
     checked_timeout(timeout)
     installed_kernel(kernel_name or info.kernel_name or DEFAULT_KERNEL)
     return notebook
+
+
+def notebook_kwargs(
+    path: str | os.PathLike[str],
+    *,
+    parameters: dict[str, Any] | None = None,
+    output_dir: str | os.PathLike[str] | None = None,
+    timeout: float | timedelta | None = None,
+    kernel_name: str | None = None,
+) -> tuple[Path, dict[str, Any]]:
+    """Check a notebook run's arguments now (see :func:`check_notebook`); return the
+    notebook's absolute path and the ``kwargs`` of a ``run_notebook`` schedule, with
+    absolute paths and only the arguments given."""
+    notebook = check_notebook(
+        path, parameters=parameters, timeout=timeout, kernel_name=kernel_name
+    )
+    kwargs: dict[str, Any] = {"path": str(notebook)}
+    if parameters:
+        kwargs["parameters"] = dict(parameters)
+    if output_dir is not None:
+        kwargs["output_dir"] = str(Path(output_dir).expanduser().absolute())
+    if timeout is not None:
+        kwargs["timeout"] = checked_timeout(timeout)
+    if kernel_name is not None:
+        kwargs["kernel_name"] = kernel_name
+    return notebook, kwargs
 
 
 def run_notebook(
