@@ -169,3 +169,9 @@ def test_the_apsnb_console_script_and_python_m_apsnb() -> None:
     )  # fmt: skip
     assert shown.returncode == 0
     assert "worker" in shown.stdout and "Usage: apsnb" in shown.stdout
+
+
+def test_the_worker_refuses_an_allow_entry_that_is_not_a_module(store: Path) -> None:
+    result = apsnb("worker", str(store), "--allow", "not a module")
+    assert result.exit_code == 1
+    assert "allowed_modules entry 'not a module'" in result.stderr

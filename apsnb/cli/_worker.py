@@ -13,6 +13,7 @@ import asyncio
 import logging
 import signal
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -58,32 +59,38 @@ def worker(
     """Run the schedules and jobs of STORE until SIGINT or SIGTERM.
 
     Schedules added from a notebook or from Python into the same store run here with
-    no notebook open. A schedule whose function lives only in a notebook waits (the
-    worker says so once) until that notebook binds it again; so does one whose
-    function's module is not given with --allow (notebooks run as tasks are allowed).
+    no notebook open. A store names code and never holds it: the worker runs only
+    notebooks (apsnb.notebooks:run_notebook) and the functions of the modules given
+    with --allow. A schedule whose function it may not run, or that lives only in a
+    notebook, waits (the worker says so once).
     """
-    _configure_logging(log_level)
+    from ..datastores.location import open_data_store
+
+    settings = _Settings(store, grace_period, max_jobs, identity)
     with user_errors():
-        status = asyncio.run(
-            _serve(store, grace_period, max_jobs, identity, allowed_modules)
-        )
+        data_store = open_data_store(store, allowed_modules=allowed_modules)
+        _configure_logging(log_level)
+        status = asyncio.run(_serve(data_store, settings))
     sys.exit(status)
 
 
-async def _serve(
-    store: str,
-    grace_period: float,
-    max_jobs: int,
-    identity: str | None,
-    allowed_modules: tuple[str, ...] = (),
-) -> int:
-    from .._schedulers.async_ import AsyncScheduler
-    from ..datastores.location import open_data_store
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    """The worker's command-line options."""
 
-    options: dict[str, Any] = {"max_concurrent_jobs": max_jobs}
-    if identity:
-        options["identity"] = identity
-    data_store = open_data_store(store, allowed_modules=allowed_modules)
+    store: str
+    grace_period: float
+    max_jobs: int
+    identity: str | None
+
+
+async def _serve(data_store: Any, settings: _Settings) -> int:
+    from .._schedulers.async_ import AsyncScheduler
+
+    store, grace_period = settings.store, settings.grace_period
+    options: dict[str, Any] = {"max_concurrent_jobs": settings.max_jobs}
+    if settings.identity:
+        options["identity"] = settings.identity
     # A server store names itself without the URL's password.
     shown = getattr(data_store, "location", store)
     scheduler = AsyncScheduler(
