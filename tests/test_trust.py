@@ -137,6 +137,28 @@ def test_an_allowed_module_that_is_not_a_module_name_is_refused(entry: object) -
         SQLiteDataStore(":memory:", allowed_modules=[entry])  # type: ignore[list-item]
 
 
+def test_choosing_pickle_logs_one_warning_naming_the_risk(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from apsnb.serializers.pickle import PickleSerializer
+
+    caplog.set_level(logging.WARNING, "apsnb")
+    JSONSerializer()
+    assert not caplog.records
+    PickleSerializer()
+    (record,) = caplog.records
+    assert record.levelname == "WARNING"
+    assert "runs whatever code its writer put in it" in record.getMessage()
+
+
+def test_a_store_location_takes_the_allow_list(tmp_path: Path) -> None:
+    from apsnb.datastores.location import open_data_store
+
+    store = open_data_store(tmp_path / "jobs.sqlite", allowed_modules="mypkg")
+    assert store.allowed_modules == ("mypkg",)  # type: ignore[union-attr]
+    store.stop()  # type: ignore[union-attr]
+
+
 # Task functions named by a writer of the store
 
 
