@@ -397,9 +397,10 @@ class UntrustedReference(ApsnbError, PermissionError):
                 )
         else:
             how = (
-                f"if you trust the store's writers with it, allow its module: "
-                f"SQLiteDataStore(path, allowed_modules=[{module!r}]) (the command "
-                f"line: --allow {module})"
+                f"if you trust everyone who can write the store with it, allow its "
+                f"module on the store: allowed_modules=[{module!r}] (as in "
+                f"SQLiteDataStore(path, allowed_modules=[{module!r}]); apsnb worker: "
+                f"--allow {module})"
             )
             if kind == "task function":
                 how += (
