@@ -203,7 +203,9 @@ class Schedule:
         return _copy(self, changes)
 
 
-@dataclass(slots=True, kw_only=True, frozen=True)
+# Not frozen, as the run records: a frozen dataclass takes three times as long to
+# make, and one is made per fire time (a job result, per job).
+@dataclass(slots=True, kw_only=True)
 class ScheduleResult:
     """What processing an acquired schedule did: its trigger's new progress, the
     jobs its due fire times made (added by the store when it releases the schedule),
@@ -288,7 +290,7 @@ class Job:
         )
 
 
-@dataclass(slots=True, kw_only=True, frozen=True)
+@dataclass(slots=True, kw_only=True)
 class JobResult:
     """How a job ended, and what it returned or raised.
 
