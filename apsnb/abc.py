@@ -320,7 +320,13 @@ class DataStore(metaclass=ABCMeta):
 
     @abstractmethod
     def release_job(self, scheduler_id: str, job: Job, result: JobResult) -> None:
-        """Record a finished job's result and its run record, and remove the job."""
+        """Record a finished job's result and its run record, and remove the job.
+
+        The first release of a job wins; a later one is ignored, unless the job was
+        given up as ``abandoned`` for ``scheduler_id`` (another scheduler found its
+        claim lapsed while it ran): then the late result and run record replace the
+        ``abandoned`` ones, so that the job keeps its real outcome.
+        """
 
     def release_jobs(
         self, scheduler_id: str, results: Sequence[tuple[Job, JobResult]]

@@ -7,6 +7,7 @@ from datetime import datetime
 from itertools import count
 from uuid import UUID
 
+from .._enums import JobOutcome
 from .._structures import Job, JobResult
 from ._indexes import JobQueue, TimeHeap, instant
 
@@ -98,6 +99,17 @@ class JobTable:
         if result.expires_at > result.finished_at:
             self._results[job.id] = result
             self._result_expiry.set(job.id, instant(result.expires_at))
+
+    def replace_abandoned(self, job_id: UUID, result: JobResult) -> None:
+        """Put a late result in the place of a kept ``abandoned`` one."""
+        kept = self._results.get(job_id)
+        if (
+            kept is not None
+            and kept.outcome is JobOutcome.abandoned
+            and result.expires_at > result.finished_at
+        ):
+            self._results[job_id] = result
+            self._result_expiry.set(job_id, instant(result.expires_at))
 
     def pop_result(self, job_id: UUID) -> JobResult | None:
         self._result_expiry.discard(job_id)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from itertools import count, islice
 
+from .._enums import JobOutcome
 from .._runs import RunRecord, keeps_runs
 from ._indexes import instant
 
@@ -40,6 +41,21 @@ class RunLog:
                 entries.append(entry)
             else:
                 insort(entries, entry)
+
+    def replace_abandoned(self, record: RunRecord) -> None:
+        """Put ``record`` in the place of the ``abandoned`` record of its job by its
+        scheduler, if there is one (a takeover while the job ran on)."""
+        entries = self._entries
+        for index in range(len(entries) - 1, -1, -1):
+            old = entries[index][2]
+            if (
+                old.job_id == record.job_id
+                and old.outcome is JobOutcome.abandoned
+                and old.scheduler_id == record.scheduler_id
+            ):
+                del entries[index]
+                self.add([record])
+                return
 
     def prune(self, now: datetime) -> None:
         """Drop the records older than the retention period."""

@@ -13,8 +13,9 @@ from uuid import UUID
 from sqlite_utils import Database
 
 from ._sqlite_rows import Row, fetch_rows
+from ._sqlite_runs import add_run_rows
 from ._sqlite_schedules import UNREADABLE, chunks, insert, placeholders
-from ._sqlite_schema import JOBS, RESULTS, TASKS
+from ._sqlite_schema import JOBS, RESULTS, RUNS, TASKS
 
 
 def add_job_row(database: Database, row: Row) -> None:
@@ -178,3 +179,26 @@ def pop_result_row(database: Database, job_id: UUID) -> Row | None:
 
 def drop_expired_results(database: Database, now_us: int) -> None:
     database.execute(f"DELETE FROM {RESULTS} WHERE expires_at_us <= ?", (now_us,))
+
+
+def replace_abandoned(
+    database: Database,
+    job_id: str,
+    scheduler_id: str,
+    result_row: Row | None,
+    run_row: Row | None,
+) -> None:
+    """Put a late result in the place of the ``abandoned`` one that another scheduler
+    recorded for ``scheduler_id``'s job when its claim lapsed (the store was out of
+    reach while the job ran on): the job has one outcome, the real one. A result
+    already read (``get_job_result``) stays read."""
+    abandoned = ("abandoned", job_id)
+    if result_row is not None and database.execute(
+        f"DELETE FROM {RESULTS} WHERE outcome = ? AND job_id = ?", abandoned
+    ).rowcount:
+        insert(database, RESULTS, result_row)
+    if run_row is not None and database.execute(
+        f"DELETE FROM {RUNS} WHERE outcome = ? AND job_id = ? AND scheduler_id = ?",
+        (*abandoned, scheduler_id),
+    ).rowcount:
+        add_run_rows(database, [run_row])

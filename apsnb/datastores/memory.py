@@ -298,7 +298,8 @@ class MemoryDataStore(DataStore):
         """Record ``result`` and remove the job.
 
         Whoever ran the job may release it, even after another scheduler took over
-        its expired claim; the first release wins and later ones are ignored.
+        its expired claim: the first release wins and later ones are ignored, but a
+        late result replaces the ``abandoned`` one of such a takeover.
         """
         self.release_jobs(scheduler_id, [(job, result)])
 
@@ -317,6 +318,13 @@ class MemoryDataStore(DataStore):
                             RunRecord.for_result(stored, result, scheduler_id)
                         )
                     events.append(JobRemoved(job_id=job.id, task_id=stored.task_id))
+                else:
+                    # Gone: taken over while it ran? Its late result is the real one.
+                    self._jobs.replace_abandoned(job.id, result)
+                    if self._runs.enabled:
+                        self._runs.replace_abandoned(
+                            RunRecord.for_result(job, result, scheduler_id)
+                        )
             if records:
                 self._runs.add(records)
         self._publish(events)

@@ -498,6 +498,11 @@ class PostgreSQLDataStore(DataStore):
 
         def finish(cur: Cursor) -> dict[str, str]:
             deleted = jobs_sql.finish_jobs(cur, self._tables, finished)
+            for id, row in finished:
+                if id not in deleted:  # gone: taken over while it ran?
+                    jobs_sql.replace_abandoned(
+                        cur, self._tables, id, scheduler_id, row, runs.get(id)
+                    )
             # Only the jobs this release removed: the first release wins.
             runs_sql.add_run_rows(
                 cur, self._tables, (runs[id] for id in deleted if id in runs)

@@ -433,7 +433,8 @@ class SQLiteDataStore(DataStore):
         """Record ``result`` and remove the job.
 
         Whoever ran the job may release it, even after another scheduler took over
-        its expired claim; the first release wins and later ones are ignored. A
+        its expired claim: the first release wins and later ones are ignored, but a
+        late result replaces the ``abandoned`` one of such a takeover. A
         return value or exception the serializer cannot store is left out of the
         stored result; its traceback text keeps a note saying so.
         """
@@ -460,6 +461,11 @@ class SQLiteDataStore(DataStore):
                 jobs_sql.finish_job(database, str(job.id), row)
                 for job, row, _ in finished
             ]
+            for (job, row, run), task_id in zip(finished, task_ids, strict=True):
+                if task_id is None:  # gone: taken over while it ran?
+                    jobs_sql.replace_abandoned(
+                        database, str(job.id), scheduler_id, row, run
+                    )
             # Only the jobs this release removed: the first release wins.
             runs_sql.add_run_rows(
                 database,

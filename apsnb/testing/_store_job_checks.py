@@ -150,6 +150,27 @@ class JobChecks:
             assert result is not None
             assert result.outcome is JobOutcome.success
 
+    async def test_a_late_release_replaces_the_abandoned_record_of_a_takeover(
+        self, datastore: Any
+    ) -> None:
+        # "one" could not renew its claim (the store was locked) while its job ran
+        # on; "two" took the job over as abandoned. The job's real result, released
+        # late, takes that record's place: one job, one outcome, the real one.
+        async with running(datastore) as running_store:
+            store = running_store.store
+            await store.add_task(Task(id="task"))
+            job = make_job()
+            await store.add_job(job)
+            await store.acquire_jobs("one", SHORT_LEASE)
+            await anyio.sleep(LEASE_END_WAIT)
+            assert await store.acquire_jobs("two", LONG_LEASE) == []
+            await store.release_job("one", job, success(job, 42))
+            result = await store.get_job_result(job.id)
+            assert result is not None
+            assert (result.outcome, result.return_value) == (JobOutcome.success, 42)
+            runs = [run for run in await store.get_runs() if run.job_id == job.id]
+            assert [run.outcome for run in runs] in ([JobOutcome.success], [])
+
     async def test_release_job_records_a_result_read_once(self, datastore: Any) -> None:
         async with running(datastore) as running_store:
             store = running_store.store
