@@ -191,14 +191,21 @@ class RunRecord:
 
 
 def check_retention(retention: timedelta | None) -> timedelta | None:
-    """Return a store's ``history_retention`` if it is one, else raise ValueError."""
+    """Return a store's ``history_retention`` if it is one.
+
+    :raises InvalidSchedulerSetting: if it is not
+    """
     if retention is None or (
         isinstance(retention, timedelta) and retention >= timedelta(0)
     ):
         return retention
-    raise ValueError(
-        f"history_retention={retention!r}: give a timedelta of 0 or more (0 keeps "
-        f"no run history), or None to keep it for ever"
+    from ._exceptions import InvalidSchedulerSetting
+
+    raise InvalidSchedulerSetting(
+        "history_retention",
+        retention,
+        "give a timedelta of 0 or more (0 keeps no run history), or None to keep it "
+        "for ever",
     )
 
 

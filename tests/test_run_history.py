@@ -14,6 +14,7 @@ from sqlite_utils import Database
 from apsnb import (
     AsyncScheduler,
     CoalescePolicy,
+    InvalidSchedulerSetting,
     Job,
     JobOutcome,
     JobReleased,
@@ -137,7 +138,9 @@ async def test_get_runs_refuses_a_naive_time() -> None:
 
 
 def test_a_history_retention_that_is_not_a_duration_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="history_retention=30: give a timedelta"):
+    with pytest.raises(
+        InvalidSchedulerSetting, match="history_retention=30: give a timedelta"
+    ):
         MemoryDataStore(history_retention=30)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="history_retention"):
         SQLiteDataStore(tmp_path / "a.sqlite", history_retention=timedelta(days=-1))

@@ -49,7 +49,7 @@ class HistoryPanel(widgets.VBox):
         head = "".join(f"<th>{name}</th>" for name in _HEADERS)
         rows = "".join(_row(record) for record in records)
         self.table.value = (
-            f"<table class='apsnb-fire-times'><tr>{head}</tr>{rows}</table>"
+            f"<table class='apsnb-history-table'><tr>{head}</tr>{rows}</table>"
         )
 
     def close(self) -> None:
@@ -69,7 +69,12 @@ def _row(record: RunRecord) -> str:
         "" if duration is None else f"{duration.total_seconds():.1f} s",
         _detail(record),
     )
-    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+    *columns, detail = cells
+    return (
+        "<tr>"
+        + "".join(f"<td>{cell}</td>" for cell in columns)
+        + f"<td class='apsnb-detail'>{detail}</td></tr>"
+    )
 
 
 def _detail(record: RunRecord) -> str:

@@ -33,6 +33,11 @@ _CSS = f"""
   white-space: pre-wrap; word-break: break-word; max-height: 16em; overflow: auto;
   margin: 2px 0 6px; padding: 4px 6px; background: #f6f8fa; font-size: 0.85em;
 }}
+.apsnb-history-table {{ border-collapse: collapse; font-size: 0.9em; width: 100%; }}
+.apsnb-history-table th, .apsnb-history-table td {{
+  text-align: left; vertical-align: top; padding: 1px 10px 1px 0; line-height: 1.4;
+}}
+.apsnb-history-table td.apsnb-detail {{ overflow-wrap: anywhere; }}
 """
 
 
