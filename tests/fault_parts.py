@@ -57,6 +57,20 @@ class BadTrigger(Trigger):
         self.last = None if last is None else datetime.fromtimestamp(last, UTC)
 
 
+class UnsavableTrigger(BadTrigger):
+    """Fires every ``step`` seconds, and cannot save its state once it has fired."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__("none", breaks_at=10**9)
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self.count > 1:
+            raise TypeError("this trigger cannot save its progress")
+        return super().__getstate__()
+
+
 class Boom(BaseException):
     """A job's own ``BaseException`` subclass (not an ``Exception``)."""
 

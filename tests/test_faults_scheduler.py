@@ -32,7 +32,7 @@ from apsnb.datastores.sqlite import SQLiteDataStore
 from apsnb.triggers.interval import IntervalTrigger
 
 from . import fault_parts
-from .fault_parts import BadTrigger
+from .fault_parts import BadTrigger, UnsavableTrigger
 
 pytestmark = pytest.mark.anyio
 
@@ -117,6 +117,26 @@ async def test_a_trigger_breaking_the_contract_ends_its_schedule_only(
         assert late < 0.5
         assert scheduler.state is RunState.started
     assert runs.count("bad") <= 2
+    messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("'bad'" in message for message in messages), messages
+
+
+async def test_a_trigger_whose_state_cannot_be_stored_ends_its_schedule_only(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    runs: list[str] = []
+    store = SQLiteDataStore(tmp_path / "u.sqlite", poll_interval=0.2)
+    async with AsyncScheduler(store, identity="unsavable") as scheduler:
+        await scheduler.start_in_background()
+        await scheduler.add_schedule(
+            runs.append, IntervalTrigger(seconds=0.05), id="good", args=["good"]
+        )
+        await scheduler.add_schedule(
+            runs.append, UnsavableTrigger(), id="bad", args=["bad"]
+        )
+        with anyio.fail_after(20):
+            while runs.count("good") < 10 or await _exists(scheduler, "bad"):
+                await anyio.sleep(0.02)
     messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert any("'bad'" in message for message in messages), messages
 

@@ -30,7 +30,12 @@ from .._events import (
     TaskRemoved,
     TaskUpdated,
 )
-from .._exceptions import TaskFunctionMissing, TaskLookupError, UntrustedReference
+from .._exceptions import (
+    DataStoreError,
+    TaskFunctionMissing,
+    TaskLookupError,
+    UntrustedReference,
+)
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
 from ._backoff import Backoff
 from ._firing import jobs_for
@@ -228,7 +233,28 @@ class Runtime:
                 result = _finished(schedule)
             results.append(result)
         # The store adds the jobs as it releases the schedules, in one step.
-        await store.release_schedules(self.scheduler.identity, results)
+        try:
+            await store.release_schedules(self.scheduler.identity, results)
+        except DataStoreError:
+            raise  # the store is out of reach: the loop pauses and tries again
+        except Exception:
+            # A result the store refuses (a trigger whose state it cannot store)
+            # must not hold back the rest of the batch: release them one by one.
+            await self._release_one_by_one(results)
+
+    async def _release_one_by_one(self, results: list[ScheduleResult]) -> None:
+        store = self.scheduler.data_store
+        for result in results:
+            try:
+                await store.release_schedules(self.scheduler.identity, [result])
+            except DataStoreError:
+                raise
+            except Exception:
+                self.logger.exception(
+                    "schedule %r cannot be stored after firing (its trigger's state?); "
+                    "it is removed, the others go on", result.schedule_id,
+                )  # fmt: skip
+                await store.remove_schedules({result.schedule_id})
 
     def _hold(self, schedule_id: str, task_id: str, task: Task | None) -> None:
         if self.waiting.get(schedule_id) == task_id:
