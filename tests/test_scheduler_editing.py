@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import anyio
 import pytest
@@ -26,6 +27,10 @@ from apsnb.triggers.cron import CronTrigger
 from apsnb.triggers.date import DateTrigger
 from apsnb.triggers.interval import IntervalTrigger
 
+from .postgres_support import postgres_url
+
+__all__ = ("postgres_url",)
+
 pytestmark = pytest.mark.anyio
 
 HOUR = timedelta(hours=1)
@@ -39,13 +44,17 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 async def scheduler(request: Any, tmp_path: Path) -> Any:
-    store = (
-        MemoryDataStore()
-        if request.param == "memory"
-        else SQLiteDataStore(tmp_path / "jobs.db", poll_interval=0.05)
-    )
+    if request.param == "postgresql":
+        from apsnb.datastores.postgresql import PostgreSQLDataStore
+
+        url = request.getfixturevalue("postgres_url")  # skips without a server
+        store: Any = PostgreSQLDataStore(url, schema=f"edit_{uuid4().hex[:8]}")
+    elif request.param == "sqlite":
+        store = SQLiteDataStore(tmp_path / "jobs.db", poll_interval=0.05)
+    else:
+        store = MemoryDataStore()
     scheduler = AsyncScheduler(store, identity=f"edit-{time.monotonic_ns()}")
     await scheduler.start_in_background()
     yield scheduler
