@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -117,3 +117,10 @@ def test_a_crontab_string_is_described_like_its_cron_trigger() -> None:
     expression = "0 9 * * mon-fri"
     assert describe(expression) == describe(CronTrigger.from_crontab(expression))
     assert describe(expression).startswith("at 09:00 on Monday through Friday")
+
+
+def test_a_fraction_of_a_second_on_a_whole_minute_keeps_the_seconds() -> None:
+    start = datetime(2026, 12, 1, 10, 0, 0, 761065, tzinfo=UTC)
+    assert describe(IntervalTrigger(seconds=1, start_time=start)) == (
+        "every second from 2026-12-01 10:00:00.761065 +00:00"
+    )

@@ -341,6 +341,10 @@ def test_pause_resume_run_now_edit_and_remove(session: Session) -> None:
         expect(panel).to_be_visible(timeout=WAIT_MS)
         crontab = panel.locator(".apsnb-field-crontab input")
         expect(crontab).to_have_value("*/5 * * * *")
+        page.set_viewport_size({"width": 900, "height": 1000})
+        page.wait_for_timeout(500)
+        assert page.evaluate(_OVERFLOW_JS) == []  # the editor fits a narrow page
+        page.set_viewport_size({"width": 1440, "height": 1000})
         crontab.click()
         crontab.press("Control+a")
         crontab.press_sequentially("*/10 * * * *", delay=20)

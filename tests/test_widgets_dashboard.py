@@ -423,3 +423,13 @@ async def test_run_now_runs_the_task_once_and_keeps_the_trigger(
     assert entry.schedule_id == "report"
     after = await scheduler.get_schedule("report")
     assert (after.next_fire_time, after.paused) == (before.next_fire_time, True)
+
+
+def test_the_trigger_column_leaves_out_fractions_of_a_second() -> None:
+    start = datetime(2026, 12, 1, 10, 0, 0, 761065, tzinfo=UTC)
+    schedule = Schedule(
+        id="s", task_id="t", trigger=IntervalTrigger(seconds=1, start_time=start)
+    )
+    model = DashboardModel()
+    model.show_schedules([schedule], waiting={})
+    assert model.rows[0].description == "every second from 2026-12-01 10:00:00 +00:00"

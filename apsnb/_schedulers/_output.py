@@ -1,4 +1,5 @@
-"""What jobs print, captured per job instead of landing in whichever cell ran last.
+"""What jobs print (captured per job instead of landing in whichever cell ran last),
+and the tracebacks of the jobs that raise.
 
 In a notebook, ``sys.stdout`` and ``sys.stderr`` write into the output area of the
 cell that ran most recently, so a job's ``print`` (from a worker thread, or a task on
@@ -10,10 +11,16 @@ thread) goes to the buffer, every other write to the stream as before.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import os
 import sys
 import threading
+import traceback
 from contextvars import ContextVar
 from typing import Any, TextIO
+
+import apsnb
 
 #: The characters kept of one job's output; more is cut, and the cut is said.
 OUTPUT_LIMIT = 20_000
@@ -112,3 +119,26 @@ def stop_capturing() -> None:
                 stream = getattr(sys, name)
                 if isinstance(stream, _Router):
                     setattr(sys, name, stream.wrapped)
+
+
+# Where the frames that run a job (not the job's own) live: apsnb's package, and the
+# standard library's thread pools and event loop.
+_RUNNER_DIRS = tuple(
+    os.path.dirname(module.__file__ or "") + os.sep
+    for module in (apsnb, concurrent.futures, asyncio)
+)
+
+
+def job_traceback(error: BaseException) -> str:
+    """The traceback of a job's exception, starting at the job's function.
+
+    The frames above it (the scheduler, the executor, a thread pool) say nothing
+    about what went wrong, and would push the line that does out of sight in the
+    dashboard's feed. A traceback that is all runner frames is kept whole.
+    """
+    tb = error.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_RUNNER_DIRS):
+        tb = tb.tb_next
+    if tb is None:
+        tb = error.__traceback__
+    return "".join(traceback.format_exception(type(error), error, tb))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import traceback
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -39,7 +38,7 @@ from .._exceptions import (
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
 from ._backoff import Backoff
 from ._firing import jobs_for
-from ._output import JobOutput
+from ._output import JobOutput, job_traceback
 
 if TYPE_CHECKING:
     from .async_ import AsyncScheduler
@@ -415,7 +414,7 @@ class Runtime:
                 JobOutcome.error,
                 started_at=started_at,
                 exception=error,
-                traceback="".join(traceback.format_exception(error)),
+                traceback=job_traceback(error),
             )
         if job.id in self.awaited:
             self.local_results[job.id] = result

@@ -43,19 +43,22 @@ def offset_text(value: datetime) -> str:
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def _time_of_day(value: datetime) -> str:
+    """``09:00``, or with every field when there is a fraction (``09:00:00.5``:
+    a fraction right after the minutes would read as seconds)."""
+    if value.microsecond:
+        return f"{value:%H:%M:%S}.{value.microsecond:06d}"
+    return clock(value.hour, value.minute, value.second)
+
+
 def wall_time(value: datetime) -> str:
     """``09:00+03:00``: a time of day with its offset, for text about one day."""
-    text = clock(value.hour, value.minute, value.second)
-    if value.microsecond:
-        text += f".{value.microsecond:06d}"
-    return text + offset_text(value)
+    return _time_of_day(value) + offset_text(value)
 
 
 def instant(value: datetime) -> str:
     """``2026-01-01 09:00 +02:00``: a date, a time and the offset that pins it down."""
-    text = f"{value:%Y-%m-%d} {clock(value.hour, value.minute, value.second)}"
-    if value.microsecond:
-        text += f".{value.microsecond:06d}"
+    text = f"{value:%Y-%m-%d} {_time_of_day(value)}"
     offset = offset_text(value)
     return f"{text} {offset}" if offset else text
 

@@ -126,6 +126,12 @@ class TriggerComposer(widgets.VBox):
 
         return cls(form_for(trigger), **options)
 
+    def close(self) -> None:
+        """Close the composer and every widget in it."""
+        for widget in _descendants(self):
+            widget.close()
+        super().close()
+
     # What the form makes
 
     @property
@@ -217,6 +223,16 @@ class TriggerComposer(widgets.VBox):
             "<pre style='font-size:0.85em;background:#f6f8fa;padding:6px;"
             f"white-space:pre-wrap'>{html.escape(source)}</pre>"
         )
+
+
+def _descendants(box: widgets.Box) -> list[widgets.Widget]:
+    """Every widget inside ``box``, innermost first."""
+    found: list[widgets.Widget] = []
+    for child in box.children:
+        if isinstance(child, widgets.Box):
+            found += _descendants(child)
+        found.append(child)
+    return found
 
 
 def _error(text: str) -> str:

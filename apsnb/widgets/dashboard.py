@@ -108,6 +108,7 @@ class ScheduleDashboard(widgets.VBox):
                 "Missed fire times follow the schedule's coalesce and misfire rules",
             ],
             style={"button_width": "auto", "description_width": "60px"},
+            layout=widgets.Layout(width="auto"),
         )
         self.refresh_button = widgets.Button(
             description="Refresh",
