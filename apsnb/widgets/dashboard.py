@@ -54,13 +54,16 @@ _DONE_STYLE = "color:#666"
 
 
 class ScheduleDashboard(widgets.VBox):
-    """A live view of a scheduler's schedules, with buttons to pause, resume and remove.
+    """A live view of a scheduler's schedules, with buttons to edit, run now, pause,
+    resume and remove them.
 
-    Shows the scheduler's state and counts, a table of schedules (trigger in words,
+    Shows the scheduler's state and counts, a list of schedules (trigger in words,
     next and last fire time in the trigger's zone, paused, waiting for its function)
-    and a feed of the latest job outcomes, failures in red. Make it in a notebook
-    cell: it listens to the scheduler's events on the kernel's loop, and calls the
-    scheduler from there without blocking it.
+    and a feed of the latest job outcomes, failures in red, each opening to show what
+    the job printed and its traceback (the scheduler captures job output while the
+    dashboard is open, so none of it lands in the notebook's cells). Make it in a
+    notebook cell: it listens to the scheduler's events on the kernel's loop, and
+    calls the scheduler from there without blocking it.
 
     :param scheduler: an ``AsyncScheduler`` (on the kernel's loop) or a ``Scheduler``
     :param refresh_interval: the shortest time, in seconds, between two readings of
