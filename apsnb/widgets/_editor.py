@@ -26,6 +26,8 @@ from ._forms import (
 _LABEL_STYLE = {"description_width": "92px"}
 _ERROR_STYLE = "color:#c62828;font-size:0.85em;line-height:1.3"
 _HINT_STYLE = "color:#666;font-size:0.85em"
+# A date and time picker showing seconds needs this much, with its label.
+_PICKER_WIDTH = 360
 # Cron fields in reading order, with the examples shown as placeholders.
 _CRON_INPUTS = (
     ("minute", "0, */15, 0-30/5"),
@@ -259,7 +261,7 @@ class TriggerEditor(widgets.VBox):
 
     def _date_panel(self) -> widgets.VBox:
         picker = widgets.NaiveDatetimePicker(
-            description="run time", style=_LABEL_STYLE, layout=_width(320)
+            description="run time", style=_LABEL_STYLE, layout=_width(_PICKER_WIDTH)
         )
         return widgets.VBox(
             [
@@ -288,12 +290,12 @@ class TriggerEditor(widgets.VBox):
                 widgets.NaiveDatetimePicker(
                     description=name.replace("_", " "),
                     style=_LABEL_STYLE,
-                    layout=_width(320),
+                    layout=_width(_PICKER_WIDTH),
                 ),
             )
             for name in ("start_time", "end_time")
         ]
-        return _grid(pickers, 320)
+        return _grid(pickers, _PICKER_WIDTH)
 
     # And / Or
 
