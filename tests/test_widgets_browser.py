@@ -122,7 +122,7 @@ class Session:
         try:
             yield
         except BaseException:
-            path = self.screenshots / f"{name}.png"
+            path = self.screenshots / f"{re.sub(r'[^A-Za-z0-9]+', '-', name)}.png"
             self.page.screenshot(path=str(path))
             print(f"screenshot of the failed step {name!r}: {path}")
             raise
@@ -223,6 +223,7 @@ def test_screenshots_for_the_docs(session: Session) -> None:
     with session.step("screenshots"):
         page.set_viewport_size({"width": 1280, "height": 1600})
         page.evaluate("window.jupyterapp.commands.execute('application:toggle-left-area')")
+        expect(page.locator(".apsnb-feed details").nth(1)).to_be_visible(timeout=WAIT_MS)
         page.wait_for_timeout(500)
         for name, locator in (
             ("composer", session.composer()),
@@ -305,9 +306,10 @@ def test_failing_jobs_fill_the_feed_not_the_cell(session: Session) -> None:
     page = session.page
     with session.step("the feed"):
         page.set_viewport_size({"width": 1440, "height": 1000})
-        feed = page.locator(".apsnb-feed details")
-        expect(feed.first).to_contain_text("ValueError: this job fails on purpose")
-        feed.first.locator("summary").click()
+        # The newest entry is shown first (the CSS order of its slot is 0).
+        newest = page.locator(".apsnb-feed .widget-html[style*='order: 0'] details")
+        expect(newest).to_contain_text("ValueError: this job fails on purpose")
+        newest.locator("summary").click()
         opened = page.locator(".apsnb-feed details[open]")
         expect(opened).to_contain_text("a line the job printed")
         expect(opened).to_contain_text("Traceback (most recent call last)")

@@ -105,13 +105,15 @@ class ScheduleDashboard(widgets.VBox):
         self.resume_mode = widgets.ToggleButtons(
             options=[("skip missed", True), ("keep missed", False)],
             value=True,
-            description="Resume:",
             tooltips=[
                 "Resume from now: fire times missed while paused are skipped",
                 "Missed fire times follow the schedule's coalesce and misfire rules",
             ],
-            style={"button_width": "auto", "description_width": "60px"},
+            style={"button_width": "auto"},
             layout=widgets.Layout(width="auto"),
+        )
+        self._resume_label = widgets.Label(
+            "Resume:", layout=widgets.Layout(margin="0 4px 0 12px")
         )
         self.refresh_button = widgets.Button(
             description="Refresh",
@@ -139,7 +141,10 @@ class ScheduleDashboard(widgets.VBox):
                 widgets.HBox(
                     [
                         self.status,
-                        widgets.HBox([self.refresh_button, self.resume_mode]),
+                        widgets.HBox(
+                            [self.refresh_button, self._resume_label, self.resume_mode],
+                            layout=widgets.Layout(align_items="center"),
+                        ),
                     ],
                     layout=widgets.Layout(
                         flex_flow="row wrap",
@@ -349,7 +354,13 @@ class ScheduleDashboard(widgets.VBox):
         self.table.close()
         self.editor.close()
         self.history.close()
-        for widget in (self.status, self.message, self.resume_mode, self.feed):
+        for widget in (
+            self.status,
+            self.message,
+            self.resume_mode,
+            self._resume_label,
+            self.feed,
+        ):
             widget.close()
         self.refresh_button.close()
         super().close()
