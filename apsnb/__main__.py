@@ -5,22 +5,15 @@ import sys
 
 
 def _main(argv: list[str]) -> int:
-    # The tour needs no click (``run.py demo`` installs only the lab), and keeps its
-    # own options: ``python -m apsnb -n 3 --no-plot``.
+    # The tour keeps its own options: ``python -m apsnb -n 3 --no-plot``.
     if not argv or (
         argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")
     ):
         from ._tour import main as tour
 
         return tour(argv)
-    try:
-        from .cli import main
-    except ModuleNotFoundError as error:
-        print(
-            f"the apsnb command needs {error.name}: pip install 'apsnb[cli]'",
-            file=sys.stderr,
-        )
-        return 1
+    from .cli import main
+
     return main(argv, prog_name="apsnb")
 
 

@@ -7,6 +7,7 @@ commands in this process (click's runner) on real SQLite files.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -175,3 +176,14 @@ def test_the_worker_refuses_an_allow_entry_that_is_not_a_module(store: Path) -> 
     result = apsnb("worker", str(store), "--allow", "not a module")
     assert result.exit_code == 1
     assert "allowed_modules entry 'not a module'" in result.stderr
+
+
+def test_python_m_apsnb_alone_runs_the_tour(tmp_path: Path) -> None:
+    # What `python3 run.py demo` runs.
+    tour = subprocess.run(
+        [sys.executable, "-m", "apsnb"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO), "MPLBACKEND": "Agg"},
+    )  # fmt: skip
+    assert tour.returncode == 0, tour.stderr
+    assert "Europe/Helsinki" in tour.stdout
