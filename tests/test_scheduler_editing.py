@@ -230,3 +230,21 @@ def test_the_sync_scheduler_edits_and_runs_now_too(tmp_path: Path) -> None:
         assert isinstance(schedule.trigger, CronTrigger)
         job_id = scheduler.run_schedule_now("s")
         assert scheduler.get_job_result(job_id).return_value == 7
+
+
+async def test_a_new_trigger_fires_from_now_on_without_a_catch_up_run(
+    scheduler: Any,
+) -> None:
+    await scheduler.add_schedule(
+        add, IntervalTrigger(hours=1, start_time=now() + HOUR), id="s", args=(1, 1)
+    )
+    released: list[JobReleased] = []
+    scheduler.subscribe(released.append, JobReleased)
+    started_long_ago = now() - timedelta(days=2, minutes=30)
+    schedule = await scheduler.modify_schedule(
+        "s", trigger=IntervalTrigger(hours=1, start_time=started_long_ago)
+    )
+    assert now() <= schedule.next_fire_time <= now() + HOUR
+    assert (schedule.next_fire_time - started_long_ago) % HOUR == timedelta(0)
+    await anyio.sleep(0.3)
+    assert released == []  # the skipped fire times made no job

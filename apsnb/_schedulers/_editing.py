@@ -99,8 +99,9 @@ class ScheduleEditing:
         """Change a schedule in place, in one step; return it as stored.
 
         What is not given stays as it is. The schedule keeps its id, task and last
-        fire time. A new ``trigger`` is copied and starts from its own first fire
-        time; the old trigger's fire times not yet run are dropped.
+        fire time. A new ``trigger`` is copied and fires from now on: its fire times
+        before now are skipped (as ``unpause_schedule(resume_from="now")`` does),
+        and the old trigger's fire times not yet run are dropped.
 
         :raises ScheduleLookupError: if there is no schedule with that id
         :raises InvalidTriggerArgument: if the new trigger has no fire times left
@@ -134,6 +135,12 @@ class ScheduleEditing:
         first_fire_time: datetime | None = None
         if is_set(trigger):
             new_trigger, first_fire_time = _started(trigger, "modify_schedule")
+            first_fire_time = _skip_past(new_trigger, first_fire_time)
+            if first_fire_time is None:
+                raise InvalidTriggerArgument(
+                    "modify_schedule", "trigger", trigger,
+                    "it has no fire times after now (its end is in the past?)",
+                )  # fmt: skip
 
         def modify(schedule: Schedule) -> Schedule:
             modified = schedule.copy(**changes)
@@ -275,6 +282,22 @@ def _started(trigger: object, operation: str) -> tuple[Trigger, datetime]:
         )  # fmt: skip
     checked_fire_time(trigger, first_fire_time)
     return own_trigger, first_fire_time
+
+
+#: How many past fire times modify_schedule skips at most; a trigger with more (an
+#: interval of a second that started days ago) keeps the rest, for the schedule's
+#: coalescing to turn into one catch-up run.
+_SKIP_LIMIT = 10_000
+
+
+def _skip_past(trigger: Trigger, fire_time: datetime | None) -> datetime | None:
+    """The first fire time from now on, advancing ``trigger`` past the earlier ones."""
+    now = datetime.now(UTC)
+    for _ in range(_SKIP_LIMIT):
+        if fire_time is None or fire_time >= now:
+            break
+        fire_time = trigger.next()
+    return fire_time
 
 
 def _retriggered(
