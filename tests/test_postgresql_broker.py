@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from uuid import uuid4
 
+import psycopg
 import pytest
 
 from apsnb import DataStoreAccessDenied
@@ -109,3 +110,28 @@ def test_a_wrong_database_is_refused_at_start(postgres_url: str) -> None:
     broker = PostgreSQLEventBroker(with_database(postgres_url, "apsnb_no_such_db"))
     with pytest.raises(DataStoreAccessDenied, match="createdb"):
         broker.start()
+
+
+def test_a_notification_naming_anything_else_is_ignored_and_logged(
+    brokers: tuple[PostgreSQLEventBroker, ...],
+    postgres_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A notification is untrusted input: only the known event classes are built."""
+    _, receiver = brokers
+    there = Inbox()
+    receiver.subscribe(there)
+    hostile = '[{"event":"Popen","args":["touch","/tmp/owned"]}]'
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        for payload in (f"x:0:0:1:{hostile}", "not even a header", "x:1:0:1:[{}]"):
+            connection.execute("SELECT pg_notify(%s, %s)", (receiver.channel, payload))
+        connection.execute(
+            "SELECT pg_notify(%s, %s)",
+            (receiver.channel, 'x:2:0:1:[{"event":"TaskAdded","task_id":"fine"}]'),
+        )
+    [event] = there.wait_for(1)
+    assert event == TaskAdded(task_id="fine", timestamp=event.timestamp)
+    logged = [r.getMessage() for r in caplog.records if "malformed" in r.getMessage()]
+    # The receiver read them before the good one (the other broker may be reading).
+    assert len(logged) >= 3
+    assert any("unknown event 'Popen'" in message for message in logged)

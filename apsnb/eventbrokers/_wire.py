@@ -65,7 +65,9 @@ def encode(event: Event) -> dict[str, Any] | None:
 
 def decode(data: dict[str, Any]) -> Event:
     """The event ``data`` holds; raises ``ValueError`` (or ``KeyError``) if malformed."""
-    cls = TRAVELLING[data["event"]]
+    cls = TRAVELLING.get(data["event"])
+    if cls is None:
+        raise ValueError(f"unknown event {data['event']!r}")
     values: dict[str, Any] = {}
     for field in fields(cls):
         if field.name not in data:
