@@ -284,3 +284,20 @@ async def test_stop_with_a_grace_period_lets_running_jobs_finish_and_takes_no_mo
         outcomes = {r.job_id: r.outcome for r in await scheduler.get_runs()}
     assert outcomes == {quick: JobOutcome.success, slow: JobOutcome.cancelled}
     assert [job.id for job in await scheduler.get_jobs()] == [late]
+
+
+def test_the_memory_store_keeps_at_most_its_history_limit_newest_first() -> None:
+    store = MemoryDataStore(history_limit=10)
+    store.start(LocalEventBroker())
+    store.add_task(Task(id="t"))
+    released = []
+    for _ in range(25):
+        store.add_job(Job(task_id="t"))
+        [job] = store.acquire_jobs("one", timedelta(minutes=1))
+        store.release_job("one", job, JobResult.from_job(job, JobOutcome.success))
+        released.append(job.id)
+    assert [r.job_id for r in store.get_runs()] == released[::-1][:10]
+    assert len(store._runs._entries) <= 11  # dropped in chunks, never far above
+    with pytest.raises(InvalidSchedulerSetting, match="history_limit=0"):
+        MemoryDataStore(history_limit=0)
+    store.stop()

@@ -20,12 +20,15 @@ class RunLog:
 
     :param retention: how long a record is kept (``None``: for ever; zero: none is
         kept at all)
+    :param limit: the most records kept (the newest); older ones are dropped in
+        chunks of a tenth, so that keeping the limit costs no more than appending
     """
 
-    __slots__ = ("_entries", "_sequence", "retention")
+    __slots__ = ("_entries", "_sequence", "limit", "retention")
 
-    def __init__(self, retention: timedelta | None) -> None:
+    def __init__(self, retention: timedelta | None, limit: int | None) -> None:
         self.retention = retention
+        self.limit = limit
         self._entries: list[tuple[int, int, RunRecord]] = []
         self._sequence = count()
 
@@ -41,6 +44,9 @@ class RunLog:
                 entries.append(entry)
             else:
                 insort(entries, entry)
+        limit = self.limit
+        if limit is not None and len(entries) > limit + limit // 10:
+            del entries[: len(entries) - limit]
 
     def replace_abandoned(self, record: RunRecord) -> None:
         """Put ``record`` in the place of the ``abandoned`` record of its job by its
@@ -76,6 +82,8 @@ class RunLog:
         """The records that match, newest first (``since`` inclusive, ``until`` not)."""
         entries = self._entries
         start = 0 if since is None else bisect_left(entries, (instant(since), -1))
+        if self.limit is not None:
+            start = max(start, len(entries) - self.limit)  # the chunk not yet dropped
         end = len(entries)
         if until is not None:
             end = bisect_left(entries, (instant(until), -1))

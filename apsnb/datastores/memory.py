@@ -22,7 +22,12 @@ from .._events import (
     TaskRemoved,
     TaskUpdated,
 )
-from .._exceptions import ConflictingIdError, ScheduleLookupError, TaskLookupError
+from .._exceptions import (
+    ConflictingIdError,
+    InvalidSchedulerSetting,
+    ScheduleLookupError,
+    TaskLookupError,
+)
 from .._runs import DEFAULT_HISTORY_RETENTION, RunRecord, check_retention
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
 from ..abc import DataStore, EventBroker, _checked_update
@@ -31,6 +36,9 @@ from ._memory_runs import RunLog
 from ._memory_schedules import ScheduleTable
 
 __all__ = ("MemoryDataStore",)
+
+#: The most run records a MemoryDataStore keeps unless told otherwise.
+DEFAULT_HISTORY_LIMIT = 100_000
 
 
 class MemoryDataStore(DataStore):
@@ -52,6 +60,9 @@ class MemoryDataStore(DataStore):
 
     :param history_retention: how long run records are kept (see :meth:`get_runs`);
         ``timedelta(0)`` keeps none, ``None`` keeps them all
+    :param history_limit: the most run records kept, the newest (``None``: no
+        limit): in memory, a job that runs every second would otherwise keep
+        millions of records for its 30 days
     """
 
     #: The store's calls never block, so the async scheduler calls them directly on
@@ -59,7 +70,10 @@ class MemoryDataStore(DataStore):
     blocking: ClassVar[bool] = False
 
     def __init__(
-        self, *, history_retention: timedelta | None = DEFAULT_HISTORY_RETENTION
+        self,
+        *,
+        history_retention: timedelta | None = DEFAULT_HISTORY_RETENTION,
+        history_limit: int | None = DEFAULT_HISTORY_LIMIT,
     ) -> None:
         # One lock for everything: each call is short, and taking several locks in
         # the right order would cost more than it saves.
@@ -68,7 +82,16 @@ class MemoryDataStore(DataStore):
         self._tasks: dict[str, Task] = {}
         self._schedules = ScheduleTable()
         self._jobs = JobTable(self._is_saturated)
-        self._runs = RunLog(check_retention(history_retention))
+        if history_limit is not None and (
+            isinstance(history_limit, bool)
+            or not isinstance(history_limit, int)
+            or history_limit < 1
+        ):
+            raise InvalidSchedulerSetting(
+                "history_limit", history_limit, "give a number of records (1 or more), "
+                "or None for no limit",
+            )  # fmt: skip
+        self._runs = RunLog(check_retention(history_retention), history_limit)
 
     def __repr__(self) -> str:
         return (
