@@ -187,3 +187,21 @@ def test_python_m_apsnb_alone_runs_the_tour(tmp_path: Path) -> None:
     )  # fmt: skip
     assert tour.returncode == 0, tour.stderr
     assert "Europe/Helsinki" in tour.stdout
+
+
+def test_schedules_names_the_notebook_a_notebook_schedule_runs(
+    store: Path, tmp_path: Path
+) -> None:
+    from .notebook_support import report_notebook
+
+    notebook = report_notebook(tmp_path / "reports")
+    with Scheduler(store, identity="setup") as scheduler:
+        scheduler.add_notebook_schedule(
+            notebook, IntervalTrigger(hours=1), id="daily-report", paused=True
+        )
+    [row] = [
+        json.loads(line)
+        for line in apsnb("schedules", str(store), "--json").stdout.splitlines()
+        if '"daily-report"' in line
+    ]
+    assert row["task"] == f"notebook {notebook}"

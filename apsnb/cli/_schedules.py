@@ -10,6 +10,7 @@ import click
 from ._common import STORE, scheduler_on, table, user_errors
 
 SCHEDULE_ID = click.argument("schedule_id", metavar="ID")
+NOTEBOOK_TASK = "apsnb.notebooks:run_notebook"
 
 
 @click.command()
@@ -23,7 +24,7 @@ def schedules(store: str, as_json: bool) -> None:
     rows = [
         {
             "id": schedule.id,
-            "task": _task_text(schedule.task_id, tasks.get(schedule.task_id)),
+            "task": _task_text(schedule, tasks.get(schedule.task_id)),
             "trigger": _words(schedule.trigger),
             "next_fire_time": schedule.next_fire_time,
             "paused": schedule.paused,
@@ -100,7 +101,11 @@ def _words(trigger: Any) -> str:
         return repr(trigger)
 
 
-def _task_text(task_id: str, task: Any) -> str:
+def _task_text(schedule: Any, task: Any) -> str:
+    task_id = schedule.task_id
+    path = schedule.kwargs.get("path") if task_id == NOTEBOOK_TASK else None
+    if isinstance(path, str):
+        return f"notebook {path}"  # which notebook says more than run_notebook
     if task is None or task.func is None or task.func == task_id:
         return task_id
     return f"{task_id} ({task.func})"
