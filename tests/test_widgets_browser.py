@@ -4,9 +4,9 @@ One JupyterLab server and one notebook serve every test here, in order: the note
 shows a ``TriggerComposer`` and a ``ScheduleDashboard`` over a scheduler with a job
 that prints and fails every second. The tests type into the composer as a user does
 (key by key, no Enter), click the dashboard's buttons, and check what the page shows:
-texts, red borders, that nothing is wider than its container at 900 and 1440 pixels
-with the file browser open, that no traceback reaches the notebook's cells, and that
-the browser's console stays free of errors.
+texts, red borders, that nothing is wider than its container at 900, 1440 and 1920
+pixels with the file browser open, that no traceback reaches the notebook's cells,
+and that the browser's console stays free of errors.
 
 Without Chromium (or Playwright, or JupyterLab) the module is skipped, saying how to
 enable it; with ``APSNB_REQUIRE_BROWSER=1`` (``.ci/run``) it fails instead. A failing
@@ -274,7 +274,7 @@ def test_every_bad_field_shows_its_message_and_red_border(session: Session) -> N
         expect(session.composer()).to_contain_text("at 08:30")
 
 
-@pytest.mark.parametrize("width", [900, 1440])
+@pytest.mark.parametrize("width", [900, 1440, 1920])
 def test_nothing_is_clipped_or_wrapped_with_the_side_panel_open(
     session: Session, width: int
 ) -> None:
