@@ -18,7 +18,9 @@ class EditPanel(widgets.VBox):
     which changes the schedule (``modify_schedule``) and closes the panel.
     """
 
-    def __init__(self, on_apply: Callable[[], object], on_cancel: Callable[[], object]):
+    def __init__(
+        self, on_apply: Callable[[], object], on_cancel: Callable[[], object]
+    ) -> None:
         self.schedule_id: str | None = None
         self.composer: TriggerComposer | None = None
         self.title = widgets.HTML()
