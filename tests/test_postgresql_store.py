@@ -38,7 +38,8 @@ __all__ = ("postgres_url",)  # the fixture, for pytest
 
 def query(url: str, sql: str, *params: object) -> list[tuple[object, ...]]:
     with psycopg.connect(url, autocommit=True) as connection:
-        return connection.execute(sql, params).fetchall()
+        cursor = connection.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
 
 
 def fresh_schema() -> str:
@@ -244,3 +245,23 @@ def test_an_insert_repeated_after_a_lost_answer_is_kept_once(postgres_url: str) 
             store.add_schedule(other, ConflictPolicy.exception)
     finally:
         store.stop()
+
+
+def test_a_role_without_permission_is_refused_at_once_saying_what_to_grant(
+    postgres_url: str,
+) -> None:
+    role = f"apsnb_reader_{uuid.uuid4().hex[:8]}"
+    query(postgres_url, f"CREATE ROLE {role} LOGIN PASSWORD 'secret'")
+    try:
+        parts = urlsplit(postgres_url)
+        url = urlunsplit(
+            parts._replace(netloc=f"{role}:secret@{parts.hostname}:{parts.port}")
+        )
+        # PostgreSQL 15 lets no one but its owner create tables in "public".
+        store = PostgreSQLDataStore(url)
+        started = time.monotonic()
+        with pytest.raises(DataStoreAccessDenied, match=r"permission denied.*grant"):
+            store.start(LocalEventBroker())
+        assert time.monotonic() - started < 3  # not retried
+    finally:
+        query(postgres_url, f"DROP ROLE IF EXISTS {role}")

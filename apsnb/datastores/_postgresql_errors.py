@@ -110,7 +110,9 @@ def describe(conninfo: str) -> str:
 def permanent_error(error: psycopg.Error, location: str) -> DataStoreError:
     """The named apsnb error for a PostgreSQL failure that retrying would not fix."""
     code = error.sqlstate
-    detail = f"{str(error).strip()} (SQLSTATE {code or 'none: the connection failed'})"
+    # On one line: the server's message may quote the statement with a caret under it.
+    message = " ".join(str(error).split())
+    detail = f"{message} (SQLSTATE {code or 'none: the connection failed'})"
     if code is None:
         return DataStoreAccessDenied(
             location,
