@@ -26,6 +26,7 @@ from apsnb import (
     Schedule,
     Task,
 )
+from apsnb.datastores._postgresql_errors import is_temporary
 from apsnb.datastores.postgresql import PostgreSQLDataStore, PostgreSQLRetrySettings
 from apsnb.eventbrokers.local import LocalEventBroker
 from apsnb.testing.datastores import DataStoreConformance
@@ -265,3 +266,53 @@ def test_a_role_without_permission_is_refused_at_once_saying_what_to_grant(
         assert time.monotonic() - started < 3  # not retried
     finally:
         query(postgres_url, f"DROP ROLE IF EXISTS {role}")
+
+
+def test_deadlocks_and_serialization_failures_are_temporary_by_their_sqlstate(
+    postgres_url: str,
+) -> None:
+    """Real failures from the server, told apart by SQLSTATE (40P01, 40001)."""
+    table = f"t_{uuid.uuid4().hex[:8]}"
+    query(postgres_url, f"CREATE TABLE {table} (id int PRIMARY KEY, n int)")
+    query(postgres_url, f"INSERT INTO {table} VALUES (1, 0), (2, 0)")
+    first, second = (psycopg.connect(postgres_url) for _ in range(2))
+    failures: list[BaseException] = []
+
+    def lock_in_turn(connection: psycopg.Connection, order: tuple[int, int]) -> None:
+        try:
+            for row in order:
+                connection.execute(
+                    f"UPDATE {table} SET n = n + 1 WHERE id = %s", (row,)
+                )
+                time.sleep(0.2)
+        except psycopg.Error as error:
+            failures.append(error)
+        finally:
+            connection.rollback()
+
+    threads = [
+        threading.Thread(target=lock_in_turn, args=(first, (1, 2))),
+        threading.Thread(target=lock_in_turn, args=(second, (2, 1))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for isolation in (first, second):
+        isolation.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+        isolation.execute(f"SELECT sum(n) FROM {table}").fetchall()
+    first.execute(f"UPDATE {table} SET n = 10 WHERE id = 1")
+    second.execute(f"UPDATE {table} SET n = 20 WHERE id = 2")
+    first.commit()
+    try:
+        second.commit()
+    except psycopg.Error as error:
+        failures.append(error)
+    first.close()
+    second.close()
+    assert sorted(type(error).__name__ for error in failures) == [
+        "DeadlockDetected",
+        "SerializationFailure",
+    ]
+    assert all(is_temporary(error) for error in failures)
+    assert not is_temporary(psycopg.errors.InsufficientPrivilege())
