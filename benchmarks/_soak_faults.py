@@ -87,7 +87,12 @@ class FaultInjector:
         self._rng = rng
         self._lease = lease
         self.counts: Counter[str] = Counter()
-        self._faults = [self.hold_lock, self.restore_from_copy, self.kill_and_restart]
+        self._faults = [
+            self.hold_lock,
+            self.restore_from_copy,
+            self.replace_with_copy,
+            self.kill_and_restart,
+        ]
         if disk is not None:
             self._faults.append(self.fill_disk)
 
@@ -157,6 +162,21 @@ class FaultInjector:
         finally:
             connection.close()
             copy.unlink(missing_ok=True)
+
+    def replace_with_copy(self) -> None:
+        """Swap a copy in for the file (``os.replace``), under the write lock."""
+        copy = self._path.with_suffix(".copy")
+        connection = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            source, target = sqlite3.connect(self._path), sqlite3.connect(copy)
+            source.backup(target)
+            source.close()
+            target.close()
+            os.replace(copy, self._path)
+            connection.execute("ROLLBACK")
+        finally:
+            connection.close()
 
     def kill_and_restart(self) -> None:
         """SIGKILL one process; start it again, with its identity, a moment later."""

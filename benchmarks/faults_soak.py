@@ -7,8 +7,9 @@ and every fire time is counted: run once, lost or duplicated.
 Faults, one every few seconds: the write lock held by an outside connection for up to
 twice the lease; the disk full for a few seconds (the file lives on a small tmpfs
 mounted for the run, when this runs as root; otherwise that fault is left out and the
-report says so); the file damaged and restored from a copy in place (``cp``); a
-process killed with SIGKILL and started again a moment later with its identity.
+report says so); the file damaged and restored from a copy in place (``cp``); the file
+replaced by a copy (``os.replace``); a process killed with SIGKILL and started again a
+moment later with its identity.
 
 Each job writes one line (schedule, fire time, process) to a log before it returns.
 At the end the faults stop, the processes catch up, and each fire time from the start
