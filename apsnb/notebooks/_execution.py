@@ -9,6 +9,7 @@ takes longer than its timeout; nbclient then sees a dead kernel and the run ends
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
 import shutil
@@ -36,6 +37,11 @@ def stop_running_kernels() -> int:
     with _live_lock:
         managers = list(_live)
     return sum(_kill_kernel(manager) for manager in managers)
+
+
+# A process that exits while a run is under way (a cancelled job's thread goes on)
+# leaves no kernel behind.
+atexit.register(stop_running_kernels)
 
 
 @dataclass(slots=True)
