@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID, uuid4
 
+from ._converters import as_timedelta
 from ._enums import CoalescePolicy, JobOutcome
+from ._exceptions import InvalidSchedulerSetting
 from ._state import dump_trigger, dump_zoned_datetime, load_trigger, load_zoned_datetime
 from .abc import Trigger
 
@@ -126,12 +128,28 @@ class Task:
 
 @dataclass(slots=True, kw_only=True)
 class TaskDefaults:
-    """Settings for tasks that do not give their own."""
+    """Settings for tasks that do not give their own.
+
+    :raises InvalidSchedulerSetting: if ``misfire_grace_time`` is negative
+    """
 
     job_executor: str | None = None  # None: by the function (async or threadpool)
     max_running_jobs: int | None = None
     misfire_grace_time: timedelta | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Refused here, where the mistake is made, not when a task first takes it.
+        if self.misfire_grace_time is not None:
+            setting = "TaskDefaults.misfire_grace_time"
+            grace = as_timedelta(self.misfire_grace_time, setting)
+            if grace < timedelta(0):
+                raise InvalidSchedulerSetting(
+                    setting,
+                    self.misfire_grace_time,
+                    "give a duration of 0 or more (None: no limit)",
+                )
+            self.misfire_grace_time = grace
 
 
 @dataclass(slots=True, kw_only=True)

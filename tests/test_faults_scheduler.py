@@ -21,10 +21,12 @@ import pytest
 
 from apsnb import (
     AsyncScheduler,
+    InvalidSchedulerSetting,
     JobOutcome,
     RunState,
     ScheduleLookupError,
     SerializationError,
+    TaskDefaults,
 )
 from apsnb._schedulers._backoff import Backoff
 from apsnb.datastores.memory import MemoryDataStore
@@ -168,6 +170,17 @@ async def test_a_negative_misfire_grace_time_is_refused() -> None:
             await scheduler.configure_task(
                 fault_parts.nothing, misfire_grace_time=timedelta(seconds=-1)
             )
+
+
+@pytest.mark.parametrize("grace", [-5, timedelta(seconds=-1)])
+def test_task_defaults_refuse_a_negative_misfire_grace_time(grace: Any) -> None:
+    with pytest.raises(
+        InvalidSchedulerSetting, match=r"TaskDefaults.misfire_grace_time=.*0 or more"
+    ):
+        TaskDefaults(misfire_grace_time=grace)
+    assert TaskDefaults(misfire_grace_time=2.5).misfire_grace_time == timedelta(
+        seconds=2.5
+    )
 
 
 # run_job
