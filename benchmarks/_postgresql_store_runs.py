@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import os
 import signal
 import statistics
@@ -150,29 +151,45 @@ async def stall_checked(countdown: Countdown, count: int) -> float:
 
 
 async def measure_latency(
-    library: Library, schedules: int, seconds: float
+    library: Library,
+    schedules: int,
+    seconds: float,
+    lead_seconds: float = LATENCY_LEAD_SECONDS,
 ) -> dict[str, Any]:
     """Start latency (the job's start − its fire time) of ``schedules`` schedules
-    firing every second, together, for ``seconds`` seconds (one process)."""
+    firing every second, together, for ``seconds`` seconds (one process).
+
+    Measured from the first fire time after the last schedule is added: on a loaded
+    machine adding them (durable commits) can outlast ``lead_seconds``, and the fire
+    times that passed meanwhile would measure the setup, not the scheduler.
+    """
     jobs.STARTS.clear()
-    first_fire_time = datetime.now(UTC) + timedelta(seconds=LATENCY_LEAD_SECONDS)
-    last_fire_time = first_fire_time + timedelta(seconds=seconds)
+    start_time = datetime.now(UTC) + timedelta(seconds=lead_seconds)
     with fresh_database() as url:
         async with scheduler(library, url) as s:
             await s.start_in_background()
             for number in range(schedules):
-                trigger = library.IntervalTrigger(seconds=1, start_time=first_fire_time)
+                trigger = library.IntervalTrigger(seconds=1, start_time=start_time)
                 await s.add_schedule(jobs.record_start, trigger, id=f"tick-{number}")
+            added = datetime.now(UTC)
+            passed = math.ceil(max(0.0, (added - start_time).total_seconds()))
+            first_fire_time = start_time + timedelta(seconds=passed)
+            last_fire_time = first_fire_time + timedelta(seconds=seconds)
             remaining = (last_fire_time - datetime.now(UTC)).total_seconds()
             await asyncio.sleep(remaining + 0.5)
-    bound = last_fire_time.timestamp()
+    # Fire times are whole seconds after start_time: a millisecond absorbs rounding.
+    low, high = first_fire_time.timestamp() - 0.001, last_fire_time.timestamp()
     latencies_ms = sorted(
         (started - scheduled) * 1000
         for started, scheduled in jobs.STARTS
-        if scheduled < bound
+        if low <= scheduled < high
     )
     if not latencies_ms:
-        raise RuntimeError("no job started")
+        raise RuntimeError(
+            f"no job started for a fire time from {first_fire_time:%H:%M:%S.%f} to "
+            f"{last_fire_time:%H:%M:%S.%f} ({len(jobs.STARTS)} starts in all; the "
+            f"schedules were added by {added:%H:%M:%S.%f})"
+        )
     return {
         "jobs": len(latencies_ms),
         "p50_ms": statistics.median(latencies_ms),

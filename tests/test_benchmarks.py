@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -143,3 +144,33 @@ def test_notebooks_benchmark_quick_run_reports_every_measurement() -> None:
         "idle worker CPU < 1 % of a core",
     ):
         assert measurement in output
+
+
+def test_start_latency_is_measured_after_the_schedules_are_added(
+    postgres_url: str,
+) -> None:
+    # A lead of -3 s is a machine so loaded that adding the schedules took 3 s more
+    # than the lead: their first fire times passed before they existed. Those late
+    # starts measure the setup; the fire times after it measure the scheduler.
+    script = (
+        "import asyncio, json, sys\n"
+        f"sys.path.insert(0, {str(BENCHMARKS)!r})\n"
+        "import _postgresql_store_runs as runs, _sqlite_store_jobs as jobs\n"
+        "from _scheduler_runs import Library\n"
+        "jobs.current_job = Library.load('apsnb').current_job\n"
+        "figures = asyncio.run(runs.measure_latency(\n"
+        "    Library.load('apsnb'), 3, 1.0, lead_seconds=-3.0))\n"
+        "print(json.dumps(figures))\n"
+    )
+    environ = {**os.environ, "APSNB_BENCH_POSTGRES_URL": server_url()}
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environ,
+    )
+    assert completed.returncode == 0, completed.stderr
+    figures = json.loads(completed.stdout.splitlines()[-1])
+    assert figures["jobs"] >= 3, figures  # every schedule, at least once
+    assert figures["p50_ms"] < 1000, figures  # not the 3 s of the setup
