@@ -381,9 +381,13 @@ class DataStore(metaclass=ABCMeta):
         outcome ``abandoned`` (publishing ``JobReleased`` for each)."""
 
     @abstractmethod
-    def cleanup(self) -> None:
+    def cleanup(self, scheduler_id: str | None = None) -> None:
         """Drop expired results and run records older than the retention, release
-        jobs with expired claims (``abandoned``), and remove finished schedules."""
+        jobs with expired claims (``abandoned``), and remove finished schedules.
+
+        The lapsed claims of ``scheduler_id``, the scheduler asking, are kept: it is
+        alive, so its jobs still run (a lock held past the lease, say).
+        """
 
 
 class AsyncDataStore(metaclass=ABCMeta):
@@ -507,7 +511,7 @@ class AsyncDataStore(metaclass=ABCMeta):
     async def reap_abandoned_jobs(self, scheduler_id: str) -> None: ...
 
     @abstractmethod
-    async def cleanup(self) -> None: ...
+    async def cleanup(self, scheduler_id: str | None = None) -> None: ...
 
 
 class JobExecutor(metaclass=ABCMeta):

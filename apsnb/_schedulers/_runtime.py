@@ -502,7 +502,7 @@ class Runtime:
         while True:
             await anyio.sleep(interval.total_seconds())
             try:
-                await self.scheduler.data_store.cleanup()
+                await self.scheduler.data_store.cleanup(self.scheduler.identity)
             except Exception:
                 self.logger.exception(
                     "the data store's cleanup failed; trying again later"

@@ -491,4 +491,4 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
     async def cleanup(self) -> None:
         """Purge expired job results, old run records and finished schedules now."""
         await self._start_services()
-        await self.data_store.cleanup()
+        await self.data_store.cleanup(self.identity)

@@ -214,5 +214,5 @@ class _SyncDataStoreAdapter(AsyncDataStore):
     async def reap_abandoned_jobs(self, scheduler_id: str) -> None:
         await self._call(self._store.reap_abandoned_jobs, scheduler_id)
 
-    async def cleanup(self) -> None:
-        await self._call(self._store.cleanup)
+    async def cleanup(self, scheduler_id: str | None = None) -> None:
+        await self._call(self._store.cleanup, scheduler_id)

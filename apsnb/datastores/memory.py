@@ -396,12 +396,12 @@ class MemoryDataStore(DataStore):
             ]
         self._publish(events)
 
-    def cleanup(self) -> None:
+    def cleanup(self, scheduler_id: str | None = None) -> None:
         now = utcnow()
         with self._lock:
             self._jobs.drop_expired_results(now)
             self._runs.prune(now)
-            events = self._abandon_expired_claims(now)
+            events = self._abandon_expired_claims(now, spare=scheduler_id)
             events += [
                 _removed(self._schedules.delete(id), finished=True)
                 for id in self._schedules.finished_ids()

@@ -577,13 +577,15 @@ class PostgreSQLDataStore(DataStore):
 
         self._publish(self._run(reap))
 
-    def cleanup(self) -> None:
+    def cleanup(self, scheduler_id: str | None = None) -> None:
+        """See ``DataStore.cleanup``: ``scheduler_id``'s own lapsed claims are kept."""
+
         def clean(cur: Cursor) -> list[Event]:
             now = utcnow()
             jobs_sql.drop_expired_results(cur, self._tables, instant(now))
             if self.history_retention is not None:
                 runs_sql.prune_runs(cur, self._tables, now - self.history_retention)
-            events = self._claims.abandon_expired_claims(cur, now)
+            events = self._claims.abandon_expired_claims(cur, now, scheduler_id)
             events += [
                 ScheduleRemoved(schedule_id=id, task_id=task_id, finished=True)
                 for id, task_id in schedules_sql.delete_finished_schedules(

@@ -542,14 +542,16 @@ class SQLiteDataStore(DataStore):
 
         self._publish(self._write(reap))
 
-    def cleanup(self) -> None:
+    def cleanup(self, scheduler_id: str | None = None) -> None:
+        """See ``DataStore.cleanup``: ``scheduler_id``'s own lapsed claims are kept."""
+
         def clean(database: Database) -> list[Event]:
             now = utcnow()
             now_us = instant(now)
             jobs_sql.drop_expired_results(database, now_us)
             if self.history_retention is not None:
                 runs_sql.prune_runs(database, now - self.history_retention)
-            events = self._claims.abandon_expired_claims(database, now)
+            events = self._claims.abandon_expired_claims(database, now, scheduler_id)
             events += [
                 ScheduleRemoved(schedule_id=id, task_id=task_id, finished=True)
                 for id, task_id in schedules_sql.delete_finished_schedules(database)

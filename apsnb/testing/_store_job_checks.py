@@ -274,6 +274,27 @@ class JobChecks:
                 ("JobReleased", expiring.id, JobOutcome.abandoned),
             ]
 
+    async def test_cleanup_keeps_the_lapsed_claims_of_the_scheduler_asking(
+        self, datastore: Any
+    ) -> None:
+        # A scheduler is alive when it cleans up: its job still runs, however late.
+        async with running(datastore) as running_store:
+            store = running_store.store
+            await store.add_task(Task(id="task"))
+            own, other = make_job(), make_job()
+            await store.add_job(other)
+            await store.acquire_jobs("two", SHORT_LEASE)
+            await store.add_job(own)  # claimed last: no one else looks at it
+            await store.acquire_jobs("one", SHORT_LEASE)
+            await anyio.sleep(LEASE_END_WAIT)
+            await store.cleanup("one")
+            assert job_ids(await store.get_jobs()) == [own.id]
+            assert await store.get_job_result(own.id) is None
+            result = await store.get_job_result(other.id)
+            assert result is not None and result.outcome is JobOutcome.abandoned
+            await store.release_job("one", own, success(own))
+            assert (await store.get_job_result(own.id)).outcome is JobOutcome.success
+
     async def test_every_change_publishes_its_event_in_order(
         self, datastore: Any
     ) -> None:
