@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ._exceptions import ApsnbError as ApsnbError
 from ._exceptions import ConflictingIdError as ConflictingIdError
 from ._exceptions import CopyConflict as CopyConflict
+from ._exceptions import CopyIncomplete as CopyIncomplete
 from ._exceptions import DataStoreAccessDenied as DataStoreAccessDenied
 from ._exceptions import DataStoreBusy as DataStoreBusy
 from ._exceptions import DataStoreCorrupt as DataStoreCorrupt
@@ -157,6 +158,7 @@ __all__ = (
     "ConflictPolicy",
     "ConflictingIdError",
     "CopyConflict",
+    "CopyIncomplete",
     "DataStoreAccessDenied",
     "DataStoreBusy",
     "DataStoreCorrupt",

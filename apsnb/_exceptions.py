@@ -298,6 +298,50 @@ class CopyConflict(ConflictingIdError):
         )
 
 
+class CopyIncomplete(ApsnbError, RuntimeError):
+    """Raised when the source of a copy has rows this process cannot read.
+
+    A copy moves every row or none, so nothing is copied. Most often a schedule's
+    trigger class lives in a module that is neither imported nor allowed.
+    """
+
+    def __init__(
+        self, source: str, rows: Sequence[tuple[str, BaseException]]
+    ) -> None:
+        #: ``(what, error)`` for each row: ``"schedule 'id'"`` or ``"job <uuid>"``.
+        self.rows = list(rows)
+        self.modules = sorted(
+            {
+                error.reference.partition(":")[0]
+                for _, error in rows
+                if isinstance(error, UntrustedReference)
+                and not error.reference.startswith("__main__:")
+            }
+        )
+        shown = "; ".join(
+            f"{what}: {_reason(error)}" for what, error in self.rows[:5]
+        )
+        more = f"; and {len(rows) - 5} more" if len(rows) > 5 else ""
+        fix = "fix or remove those rows in the source, then copy again"
+        if self.modules:
+            options = " ".join(f"--allow {module}" for module in self.modules)
+            fix = (
+                f"if you trust everyone who can write the source, allow the modules "
+                f"it names and copy again: apsnb copy {options} SOURCE TARGET "
+                f"(copy_data_store(..., allowed_modules={self.modules!r}))"
+            )
+        super().__init__(
+            f"{source} has {len(rows)} rows this process cannot read, so nothing "
+            f"was copied (a copy takes every row or none): {shown}{more}. {fix}"
+        )
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, UntrustedReference):
+        return f"its {error.kind} {error.reference!r} is neither imported nor allowed"
+    return f"{type(error).__name__}: {error}"
+
+
 class SerializationError(ApsnbError, ValueError):
     """Raised when a value cannot be stored by the chosen serializer."""
 

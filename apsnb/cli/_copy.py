@@ -15,9 +15,17 @@ from ._common import user_errors
     is_flag=True,
     help="Replace schedules and tasks TARGET has already (default: refuse, copy nothing).",
 )
-def copy(source: str, target: str, replace: bool) -> None:
+@click.option(
+    "--allow", "allowed_modules", multiple=True, metavar="MODULE",
+    help="A module whose trigger classes SOURCE may name (repeatable).",
+)  # fmt: skip
+def copy(
+    source: str, target: str, replace: bool, allowed_modules: tuple[str, ...]
+) -> None:
     """Copy the tasks, schedules and waiting jobs of SOURCE into TARGET, e.g. from an
-    SQLite file into a PostgreSQL database. Stop SOURCE's workers first."""
+    SQLite file into a PostgreSQL database. Stop SOURCE's workers first. Every row is
+    copied or none: a schedule whose trigger class is not imported here needs its
+    module given with --allow."""
     from ..datastores.copy import copy_data_store
     from ..datastores.location import sqlite_path
 
@@ -27,5 +35,7 @@ def copy(source: str, target: str, replace: bool) -> None:
             raise click.ClickException(
                 f"no store at {str(path)!r}: the file does not exist (check the path)"
             )
-        report = copy_data_store(source, target, replace=replace)
+        report = copy_data_store(
+            source, target, replace=replace, allowed_modules=allowed_modules
+        )
     click.echo(str(report))

@@ -7,10 +7,12 @@ PostgreSQL database that schedulers on many hosts share.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .._enums import ConflictPolicy
-from .._exceptions import CopyConflict
+from .._events import Event, JobDeserializationFailed, ScheduleDeserializationFailed
+from .._exceptions import CopyConflict, CopyIncomplete
 from ..abc import AsyncDataStore, DataStore
 from ..eventbrokers.local import LocalEventBroker
 from .location import open_data_store
@@ -45,6 +47,7 @@ def copy_data_store(
     target: str | os.PathLike[str] | DataStore,
     *,
     replace: bool = False,
+    allowed_modules: Iterable[str] = (),
 ) -> CopyReport:
     """Copy the tasks, schedules and waiting jobs of ``source`` into ``target``.
 
@@ -60,22 +63,42 @@ def copy_data_store(
         copy_data_store("jobs.sqlite", "postgresql://apsnb@db.example.com/scheduling")
 
     Reading the source resolves trigger classes as any store does (see the trust
-    rules in the stores' documentation).
+    rules in the stores' documentation): a class neither imported nor in
+    ``allowed_modules`` is not imported, and then the copy is refused as a whole —
+    it never leaves a schedule behind without saying so.
 
     :param replace: replace tasks and schedules whose ids the target has already
         (default: refuse, and copy nothing)
+    :param allowed_modules: the modules whose trigger classes the source's rows may
+        name, when ``source`` is a location (a store keeps its own allow-list)
     :raises CopyConflict: (a ``ConflictingIdError``) if ``replace`` is false and
         the target has schedules with ids the source has; nothing is copied
+    :raises CopyIncomplete: if a schedule or job of the source cannot be read (its
+        trigger class not allowed, say); nothing is copied
     """
-    source_store = _synchronous(open_data_store(source), "source")
+    allowed = tuple(allowed_modules)
+    if allowed and isinstance(source, DataStore | AsyncDataStore):
+        raise TypeError(
+            "allowed_modules is for a source given by its location; give the "
+            "source store its own allowed_modules instead"
+        )
+    options = {"allowed_modules": allowed} if allowed else {}
+    source_store = _synchronous(open_data_store(source, **options), "source")
     target_store = _synchronous(open_data_store(target), "target")
-    source_store.start(LocalEventBroker())
+    unreadable: list[Event] = []
+    broker = LocalEventBroker()
+    broker.subscribe(
+        unreadable.append, {ScheduleDeserializationFailed, JobDeserializationFailed}
+    )
+    source_store.start(broker)
     try:
         tasks = source_store.get_tasks()
         schedules = source_store.get_schedules()
         jobs = source_store.get_jobs()
     finally:
         source_store.stop()
+    if unreadable:
+        raise CopyIncomplete(repr(source_store), _rows(unreadable))
     waiting = [job for job in jobs if job.acquired_by is None]
     target_store.start(LocalEventBroker())
     try:
@@ -98,6 +121,16 @@ def copy_data_store(
     return CopyReport(
         len(tasks), len(schedules), len(waiting), len(jobs) - len(waiting)
     )
+
+
+def _rows(events: list[Event]) -> list[tuple[str, BaseException]]:
+    rows: list[tuple[str, BaseException]] = []
+    for event in events:
+        if isinstance(event, ScheduleDeserializationFailed):
+            rows.append((f"schedule {event.schedule_id!r}", event.exception))
+        elif isinstance(event, JobDeserializationFailed):
+            rows.append((f"job {event.job_id}", event.exception))
+    return rows
 
 
 def _synchronous(store: DataStore | AsyncDataStore, role: str) -> DataStore:
