@@ -205,3 +205,22 @@ def test_schedules_names_the_notebook_a_notebook_schedule_runs(
         if '"daily-report"' in line
     ]
     assert row["task"] == f"notebook {notebook}"
+
+
+def test_schedules_lists_a_schedule_it_cannot_read_as_waiting(store: Path) -> None:
+    from .test_trust import insert_schedule
+
+    foreign = {"type": "elsewhere.triggers:Nightly", "state": {}}
+    insert_schedule(store, "foreign", "tests.jobfuncs:scaled_sum", foreign, [])
+    result = apsnb("schedules", str(store))
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.stdout.splitlines() if "foreign" in line)
+    assert "waiting, unreadable (trigger class elsewhere.triggers:Nightly" in line
+    assert "1 schedules wait" in result.stderr
+    assert "--allow" in result.stderr
+    rows = [
+        json.loads(line)
+        for line in apsnb("schedules", str(store), "--json").stdout.splitlines()
+    ]
+    assert [row["id"] for row in rows] == ["every-6-hours", "foreign", "weekday-mornings"]
+    assert "elsewhere.triggers:Nightly" in rows[1]["unreadable"]

@@ -17,11 +17,18 @@ NOTEBOOK_TASK = "apsnb.notebooks:run_notebook"
 @STORE
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
 def schedules(store: str, as_json: bool) -> None:
-    """List the schedules in STORE: id, task, trigger in words, next fire time, paused."""
+    """List the schedules in STORE: id, task, trigger in words, next fire time, paused.
+
+    A schedule this process cannot read (its trigger class not imported or allowed
+    here) is listed too, as waiting, with the reason."""
+    from .._events import ScheduleDeserializationFailed
+
+    unreadable: list[Any] = []
     with scheduler_on(store) as scheduler:
+        scheduler.subscribe(unreadable.append, ScheduleDeserializationFailed)
         found = scheduler.get_schedules()
         tasks = {task.id: task for task in scheduler.get_tasks()}
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": schedule.id,
             "task": _task_text(schedule, tasks.get(schedule.task_id)),
@@ -31,6 +38,8 @@ def schedules(store: str, as_json: bool) -> None:
         }
         for schedule in found
     ]
+    rows += [_unreadable_row(event) for event in unreadable]
+    rows.sort(key=lambda row: row["id"])
     if as_json:
         for row in rows:
             next_time = row["next_fire_time"]
@@ -49,12 +58,19 @@ def schedules(store: str, as_json: bool) -> None:
                     r["task"],
                     r["trigger"],
                     r["next_fire_time"],
-                    _yes(r["paused"]),
+                    "-" if r["paused"] is None else _yes(r["paused"]),
                 )
                 for r in rows
             ],
         )
     )
+    if unreadable:
+        click.echo(
+            f"{len(unreadable)} schedules wait, unread: a worker runs them only if it "
+            f"may read them (apsnb worker --allow MODULE; see docs/stores.md, "
+            f"Guarantees and threats)",
+            err=True,
+        )
 
 
 @click.command()
@@ -87,6 +103,25 @@ def remove(store: str, schedule_id: str) -> None:
     with scheduler_on(store) as scheduler, user_errors():
         scheduler.remove_schedule(schedule_id)
     click.echo(f"removed {schedule_id}")
+
+
+def _unreadable_row(event: Any) -> dict[str, Any]:
+    """A schedule the store could not read: its id and why, nothing else."""
+    error = event.exception
+    reference = getattr(error, "reference", None)
+    why = (
+        f"{error.kind} {reference} not allowed here"
+        if reference is not None
+        else f"{type(error).__name__}: {error}"
+    )
+    return {
+        "id": event.schedule_id,
+        "task": None,
+        "trigger": f"waiting, unreadable ({why})",
+        "next_fire_time": None,
+        "paused": None,
+        "unreadable": str(error),
+    }
 
 
 def _words(trigger: Any) -> str:
