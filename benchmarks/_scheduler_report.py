@@ -49,6 +49,8 @@ class Plan:
     latency_variants: tuple[str, ...]
     idle_schedules: int
     idle_seconds: float
+    #: Rounds of the short measurements (jobs, due schedules) in one process.
+    rounds: int = 1
 
     def runs(self) -> list[tuple[str, str, dict[str, Any], tuple[str, ...] | None]]:
         """Each run as (key, measurement, parameters, the implementations that run it:
@@ -57,13 +59,14 @@ class Plan:
             (
                 f"jobs/{variant}/{count}",
                 "jobs",
-                {"count": count, "variant": variant},
+                {"count": count, "variant": variant, "rounds": self.rounds},
                 None if variant in APSCHEDULER3_VARIANTS else NOT_APSCHEDULER3,
             )
             for variant in self.job_variants
             for count in self.job_counts
         ]
-        runs.append(("due", "due_schedules", {"count": self.due_schedules}, None))
+        due = {"count": self.due_schedules, "rounds": self.rounds}
+        runs.append(("due", "due_schedules", due, None))
         runs += [
             (
                 f"latency/{variant}",

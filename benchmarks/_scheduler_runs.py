@@ -239,15 +239,16 @@ MEASUREMENTS: dict[str, Callable[..., Any]] = {
 }
 
 
-#: Short measurements run this many times in their process, each on a fresh
-#: scheduler, and report their median: a busy machine's slow moment then spoils one
-#: round, not the figure. (Peak memory is the largest growth: later rounds reuse it.)
-ROUNDS = {"jobs": 3, "due_schedules": 3}
-
-
 def run(peer: str, kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
     """Run one measurement of ``peer`` in this process; failures are returned, not
-    raised. APScheduler 3's API differs: its measurements have a module of their own."""
+    raised. APScheduler 3's API differs: its measurements have a module of their own.
+
+    ``parameters["rounds"]`` (default 1): how many times to run it, each on a fresh
+    scheduler, reporting the median round (peak memory: the largest growth, since
+    later rounds reuse what the first one grew).
+    """
+    parameters = dict(parameters)
+    rounds = parameters.pop("rounds", 1)
     if peer == "apscheduler3":
         from _scheduler_runs_apscheduler3 import MEASUREMENTS as APSCHEDULER3
 
@@ -260,10 +261,10 @@ def run(peer: str, kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
             return asyncio.run(MEASUREMENTS[kind](library, **parameters))
 
     try:
-        rounds = [once() for _ in range(ROUNDS.get(kind, 1))]
+        outcomes = [once() for _ in range(rounds)]
     except Exception as error:  # one implementation's failure must not hide the other's
         return {"problem": f"{type(error).__name__}: {error}"}
-    return {"version": _version(PACKAGES[peer]), **_combined(rounds)}
+    return {"version": _version(PACKAGES[peer]), **_combined(outcomes)}
 
 
 def _combined(rounds: list[dict[str, Any]]) -> dict[str, Any]:

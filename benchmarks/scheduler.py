@@ -44,6 +44,7 @@ FULL_PLAN = Plan(
     latency_variants=("async", "sync"),
     idle_schedules=10_000,
     idle_seconds=60.0,
+    rounds=3,
 )
 QUICK_PLAN = Plan(
     job_counts=(200, 1_000),
