@@ -36,15 +36,33 @@ def callable_to_ref(func: Callable[..., Any]) -> str | None:
 
 
 def resolve_reference(ref: str) -> Any:
-    """Import what ``"module:qualname"`` names (a function, a class).
+    """Import what ``"module:qualname"`` names (a function, a class), where it is
+    defined.
+
+    The name must lead to the thing in the module that defines it: a qualname that
+    passes through another module (``"mypkg:os.system"``, where ``mypkg`` imported
+    ``os``) or ends at something defined elsewhere is refused, so that allowing a
+    module never allows what that module happens to import.
 
     :raises ImportError: if the module cannot be imported
-    :raises AttributeError: if the module has no such name
+    :raises AttributeError: if the module has no such name, or it is not defined there
     """
     module_name, _, qualname = ref.partition(":")
     target: Any = import_module(module_name)
     for part in qualname.split("."):
         target = getattr(target, part)
+        if inspect.ismodule(target):
+            raise AttributeError(
+                f"{ref!r} leads to the module {target.__name__!r}, which "
+                f"{module_name!r} imported; name a function or class in the module "
+                "that defines it"
+            )
+    defined_in = getattr(target, "__module__", None)
+    if isinstance(defined_in, str) and defined_in != module_name:
+        raise AttributeError(
+            f"{ref!r} is defined in {defined_in!r}, not {module_name!r}; name it "
+            f"where it is defined"
+        )
     return target
 
 

@@ -211,6 +211,38 @@ async def test_a_task_in_an_allowed_module_runs(tmp_path: Path) -> None:
     assert {e.outcome for e in released} == {JobOutcome.success}
 
 
+@pytest.mark.parametrize(
+    "reference",
+    ["tests.jobfuncs:os.system", "tests.jobfuncs:os.path.os.system"],
+)
+async def test_an_allowed_module_never_lends_what_it_imported(
+    tmp_path: Path, reference: str
+) -> None:
+    # tests.jobfuncs imports os: allowing the module must not allow os.system.
+    path = empty_store(tmp_path / "shared.sqlite")
+    marker = tmp_path / "pwned"
+    insert_task(path, "via-import", reference)
+    job_id = insert_job(path, "via-import", [f"touch {marker}"])
+    store = SQLiteDataStore(path, allowed_modules=["tests.jobfuncs"])
+    async with AsyncScheduler(store) as scheduler:
+        await scheduler.start_in_background()
+        result = await scheduler.get_job_result(job_id)
+    assert not marker.exists()
+    assert result.outcome is JobOutcome.error
+    assert "leads to the module 'os'" in (result.traceback or "")
+
+
+def test_a_function_is_named_where_it_is_defined() -> None:
+    from apsnb import DeserializationError
+    from apsnb._marshalling import callable_from_ref
+
+    # os.system is defined in posix: a name that leads to an object defined elsewhere
+    # is refused, saying where it is defined.
+    with pytest.raises(DeserializationError, match="defined in 'posix'"):
+        callable_from_ref("os:system")
+    assert callable_from_ref("tests.jobfuncs:scaled_sum")(1, 2) == 3
+
+
 async def test_a_function_given_in_this_process_runs_whatever_the_store_says(
     tmp_path: Path,
 ) -> None:
