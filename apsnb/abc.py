@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
@@ -307,7 +307,12 @@ class DataStore(metaclass=ABCMeta):
 
     @abstractmethod
     def acquire_jobs(
-        self, scheduler_id: str, lease_duration: timedelta, limit: int | None = None
+        self,
+        scheduler_id: str,
+        lease_duration: timedelta,
+        limit: int | None = None,
+        *,
+        skip_tasks: Collection[str] = (),
     ) -> list[Job]:
         """Claim up to ``limit`` jobs for ``scheduler_id`` to run, oldest first.
 
@@ -316,6 +321,10 @@ class DataStore(metaclass=ABCMeta):
         job whose claim ran out (its scheduler died mid-run) with
         ``JobOutcome.abandoned`` (the store records the result and publishes
         ``JobReleased`` for it, as a scheduler would).
+
+        The jobs of the tasks in ``skip_tasks`` are left waiting, in their places,
+        for another scheduler: the caller cannot run them (their function is not
+        known or not trusted in its process).
         """
 
     @abstractmethod
@@ -468,7 +477,12 @@ class AsyncDataStore(metaclass=ABCMeta):
 
     @abstractmethod
     async def acquire_jobs(
-        self, scheduler_id: str, lease_duration: timedelta, limit: int | None = None
+        self,
+        scheduler_id: str,
+        lease_duration: timedelta,
+        limit: int | None = None,
+        *,
+        skip_tasks: Collection[str] = (),
     ) -> list[Job]: ...
 
     @abstractmethod

@@ -15,7 +15,7 @@ import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import anyio
 import pytest
@@ -177,19 +177,41 @@ async def test_a_task_naming_os_system_never_runs_and_its_schedule_waits(
     caplog.set_level(logging.WARNING, "apsnb")
     async with AsyncScheduler(path, lease_duration=0.5) as scheduler:
         await scheduler.start_in_background()
-        result = await scheduler.get_job_result(job_id)
         await wait_for(scheduler.waiting_schedules)
         await anyio.sleep(1.2)  # two more leases: held again, never fired
         waiting = scheduler.waiting_schedules()
+        jobs = await scheduler.get_jobs()
+        result = await scheduler.data_store.get_job_result(UUID(job_id))
     assert not marker.exists()
-    assert result.outcome is JobOutcome.error
-    assert "UntrustedReference" in (result.traceback or "")
-    assert "'os:system'" in (result.traceback or "")
+    # The job is left waiting, for a worker that may run it; not failed here.
+    assert [(str(job.id), job.acquired_by) for job in jobs] == [(job_id, None)]
+    assert result is None
+    job_warnings = [r.getMessage() for r in caplog.records if "evil-system" in r.getMessage()]
+    assert len(job_warnings) == 1  # reported once
+    assert "'os:system'" in job_warnings[0]
     assert waiting == {"evil-exec": ["hostile"]}
     warnings = [r.getMessage() for r in caplog.records if "hostile" in r.getMessage()]
     assert len(warnings) == 1  # reported once, not once a lease
     assert "'builtins:exec'" in warnings[0]
     assert "allowed_modules=['builtins']" in warnings[0]  # says how to allow it
+
+
+async def test_a_job_a_worker_may_not_run_is_left_to_one_that_may(
+    tmp_path: Path,
+) -> None:
+    path = empty_store(tmp_path / "shared.sqlite")
+    insert_task(path, "sum", "tests.jobfuncs:scaled_sum")
+    job_id = insert_job(path, "sum", [2, 3])
+    async with AsyncScheduler(path, identity="strict", lease_duration=0.5) as strict:
+        await strict.start_in_background()
+        await anyio.sleep(0.3)  # it has looked, and passed the job over
+        assert strict._runtime is not None and strict._runtime.skip_tasks == {"sum"}
+        store = SQLiteDataStore(path, allowed_modules=["tests.jobfuncs"])
+        async with AsyncScheduler(store, identity="trusting") as trusting:
+            await trusting.start_in_background()
+            result = await trusting.get_job_result(UUID(job_id))
+    assert result.outcome is JobOutcome.success
+    assert result.return_value == 5
 
 
 async def test_a_task_in_an_allowed_module_runs(tmp_path: Path) -> None:

@@ -73,12 +73,15 @@ class Wakeup:
     def set(self) -> None:
         self._event.set()
 
-    async def wait(self, timeout: float | None) -> None:
-        """Sleep until set or ``timeout`` seconds pass; then clear."""
+    async def wait(self, timeout: float | None) -> bool:
+        """Sleep until set or ``timeout`` seconds pass; then clear. Return whether
+        it was set."""
         if not self._event.is_set():
             with anyio.move_on_after(timeout):
                 await self._event.wait()
+        woken = self._event.is_set()
         self._event = anyio.Event()
+        return woken
 
 
 class Runtime:
@@ -106,6 +109,14 @@ class Runtime:
         self.local_results: dict[Any, JobResult] = {}
         #: Set when a job is taken, so the lease loop sleeps while none runs.
         self.jobs_taken = Wakeup()
+        #: Tasks whose jobs this process may not run (function not bound here, or
+        #: not allowed): their jobs stay in the store for a scheduler that can.
+        #: Sorted out from the store's tasks when a task event, a job of a task not
+        #: seen yet or an idle poll says they may have changed, not per job.
+        self.skip_tasks: set[str] = set()
+        self._known_tasks: set[str] = set()
+        self._skip_reported: set[str] = set()
+        self._tasks_changed = True
         self._next_wakeup: datetime | None = None
         # A store shared with other processes (SQLite) cannot tell us what they
         # change, so the loops look at it at least this often.
@@ -129,8 +140,13 @@ class Runtime:
             if fire_time is not None and (wakeup is None or fire_time < wakeup):
                 self.schedules_changed.set()
         elif isinstance(event, JobAdded):
+            if event.task_id not in self._known_tasks:
+                self._tasks_changed = True
             self.jobs_changed.set()
         elif isinstance(event, TaskAdded | TaskUpdated | TaskRemoved):
+            self._tasks_changed = True
+            if event.task_id in self.skip_tasks:
+                self.jobs_changed.set()  # its jobs may be ours to run now
             if not isinstance(event, TaskAdded):
                 self.scheduler._forget_task(event.task_id)
             if event.task_id in self.waiting.values():
@@ -289,7 +305,16 @@ class Runtime:
         gather_delay = 0.0 if getattr(store, "inline", True) else GATHER_DELAY
         while True:
             free = 0 if self.draining else capacity - len(self.running_jobs)
-            jobs = await store.acquire_jobs(identity, lease, free) if free > 0 else []
+            if free > 0 and self._tasks_changed:
+                await self._sort_tasks()
+            if free <= 0:
+                jobs = []
+            elif self.skip_tasks:
+                jobs = await store.acquire_jobs(
+                    identity, lease, free, skip_tasks=self.skip_tasks
+                )
+            else:  # as a store that predates skip_tasks takes it
+                jobs = await store.acquire_jobs(identity, lease, free)
             backoff.succeeded()
             if jobs:
                 self.jobs_taken.set()
@@ -310,11 +335,32 @@ class Runtime:
             else:
                 # Fewer than asked for: nothing more can be taken now. A new job,
                 # a finished one or the next poll wakes us (no second, empty look).
-                await self.jobs_changed.wait(self.max_idle)
+                if not await self.jobs_changed.wait(self.max_idle):
+                    self._tasks_changed = True  # another process may have added some
             if gather_delay:
                 # A store in another thread costs a round trip per call: let jobs
                 # added in a burst gather, to take them in one call.
                 await anyio.sleep(gather_delay)
+
+    async def _sort_tasks(self) -> None:
+        """Find the tasks whose jobs this process may not run (see skip_tasks)."""
+        self._tasks_changed = False
+        tasks = await self.scheduler.data_store.get_tasks()
+        self._known_tasks = {task.id for task in tasks}
+        has_function = self.scheduler._has_function
+        self.skip_tasks = {task.id for task in tasks if not has_function(task)}
+        for task in tasks:
+            if task.id in self.skip_tasks and task.id not in self._skip_reported:
+                self._skip_reported.add(task.id)
+                why = (
+                    TaskFunctionMissing(task.id)
+                    if task.func is None
+                    else UntrustedReference("task function", task.func)
+                )
+                self.logger.warning(
+                    "jobs of task %r are left for a scheduler that can run them: %s",
+                    task.id, why,
+                )  # fmt: skip
 
     def _start_job(self, job: Job) -> None:
         # A plain asyncio task per job: a task group's costs five times as much to

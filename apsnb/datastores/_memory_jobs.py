@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from itertools import count
 from uuid import UUID
@@ -30,6 +30,7 @@ class JobTable:
         "_order_counter",
         "_result_expiry",
         "_results",
+        "_skipped",
         "_waiting",
         "jobs",
         "running_jobs",
@@ -42,6 +43,7 @@ class JobTable:
         self._order: dict[UUID, int] = {}
         self._order_counter = count()
         self._waiting = JobQueue()
+        self._skipped: set[str] = set()  # skipped by claim_next, to wake
         self._deadlines: TimeHeap[UUID] = TimeHeap()  # waiting jobs only
         self._leases: TimeHeap[UUID] = TimeHeap()  # claimed jobs only
         self._claimed_ids: dict[str, set[UUID]] = {}  # by scheduler id
@@ -63,9 +65,25 @@ class JobTable:
         """The waiting jobs whose start deadline is before ``now``, oldest first."""
         return [self.jobs[id] for _, id in self._deadlines.pop_until(instant(now) - 1)]
 
-    def claim_next(self, scheduler_id: str, acquired_until: datetime) -> Job | None:
-        """Claim the oldest waiting job of a task that may run another one."""
-        while (id := self._waiting.pop(self._is_saturated)) is not None:
+    def claim_next(
+        self,
+        scheduler_id: str,
+        acquired_until: datetime,
+        skip_tasks: Collection[str] = (),
+    ) -> Job | None:
+        """Claim the oldest waiting job of a task that may run another one and is not
+        in ``skip_tasks`` (those drop out of the queue until :meth:`wake_skipped`)."""
+        passed_over = self._is_saturated
+        if skip_tasks:
+            skipped = self._skipped
+
+            def passed_over(task_id: str) -> bool:
+                if task_id in skip_tasks:
+                    skipped.add(task_id)
+                    return True
+                return self._is_saturated(task_id)
+
+        while (id := self._waiting.pop(passed_over)) is not None:
             job = self.jobs.get(id)
             if job is None or job.acquired_by is not None:
                 continue  # released or claimed since it was queued
@@ -122,6 +140,12 @@ class JobTable:
     def wake(self, task_id: str) -> None:
         """Let a task's waiting jobs be claimed again (its limit may have changed)."""
         self._waiting.wake(task_id)
+
+    def wake_skipped(self) -> None:
+        """Put the tasks :meth:`claim_next` skipped back in the queue."""
+        for task_id in self._skipped:
+            self._waiting.wake(task_id)
+        self._skipped.clear()
 
     def _queue(self, job: Job) -> None:
         self._waiting.push(job.task_id, self._order[job.id], job.id)

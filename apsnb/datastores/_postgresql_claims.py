@@ -9,6 +9,7 @@ rows that another scheduler is locking at that moment.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from .._enums import JobOutcome
@@ -84,6 +85,7 @@ class ServerClaims:
         scheduler_id: str,
         lease_duration: timedelta,
         limit: int | None,
+        skip_tasks: Collection[str] = (),
     ) -> tuple[list[Job], list[Event]]:
         t = self._tables
         now = utcnow()
@@ -102,7 +104,7 @@ class ServerClaims:
         positions: dict[str, int] = {}
         while limit is None or len(acquired) < limit:
             room = None if limit is None else limit - len(acquired)
-            rows = jobs_sql.claimable_job_rows(cur, t, room)
+            rows = jobs_sql.claimable_job_rows(cur, t, room, skip_tasks)
             jobs, read_events = self.read_jobs(rows)
             readable = {str(job.id) for job in jobs}
             bad = [row for row in rows if row["id"] not in readable]

@@ -9,7 +9,7 @@ count the same free places.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from uuid import UUID
 
 from ._postgresql_connection import Cursor
@@ -79,8 +79,11 @@ def overdue_rows(cur: Cursor, t: Tables, now_us: int) -> list[Row]:
     ).fetchall()
 
 
-def claimable_job_rows(cur: Cursor, t: Tables, limit: int | None) -> list[Row]:
-    """Lock and return the oldest waiting jobs, up to ``limit``, that may run now."""
+def claimable_job_rows(
+    cur: Cursor, t: Tables, limit: int | None, skip_tasks: Collection[str] = ()
+) -> list[Row]:
+    """Lock and return the oldest waiting jobs, up to ``limit``, that may run now
+    (none of the tasks in ``skip_tasks``)."""
     if limit is not None and limit <= 0:
         return []
     limits = {
@@ -89,12 +92,13 @@ def claimable_job_rows(cur: Cursor, t: Tables, limit: int | None) -> list[Row]:
             f"SELECT id, max_running_jobs FROM {t.tasks} "
             f"WHERE max_running_jobs IS NOT NULL"
         ).fetchall()
+        if row["id"] not in skip_tasks
     }
     candidates = cur.execute(
         f"SELECT * FROM {t.jobs} WHERE acquired_by IS NULL "
         f"AND task_id <> ALL(%s::text[]) ORDER BY position LIMIT %s "
         f"FOR UPDATE SKIP LOCKED",
-        (list(limits), limit),
+        ([*limits, *skip_tasks], limit),
     ).fetchall()
     if limits:
         candidates += _limited_job_rows(cur, t, limits, limit)

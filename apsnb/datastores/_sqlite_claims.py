@@ -11,6 +11,7 @@ row neither makes the scheduler spin nor holds back the readable rows.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -92,6 +93,7 @@ class Claims:
         scheduler_id: str,
         lease_duration: timedelta,
         limit: int | None,
+        skip_tasks: Collection[str] = (),
     ) -> tuple[list[Job], list[Event]]:
         now = utcnow()
         now_us, until_us = instant(now), instant(now + lease_duration)
@@ -115,7 +117,7 @@ class Claims:
             # Counted here, in the transaction that claims: max_running_jobs
             # holds across every connection and process.
             running = schedules_sql.running_jobs(database)
-            rows = jobs_sql.claimable_job_rows(database, room, running)
+            rows = jobs_sql.claimable_job_rows(database, room, running, skip_tasks)
             jobs, read_events = self.read_jobs(rows)
             readable = {str(job.id) for job in jobs}
             bad = [row for row in rows if row["id"] not in readable]

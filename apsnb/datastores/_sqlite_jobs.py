@@ -7,7 +7,7 @@ the store opened and returns what it did.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from uuid import UUID
 
 from sqlite_utils import Database
@@ -53,7 +53,10 @@ def waiting_past_deadline(database: Database, now_us: int) -> list[Row]:
 
 
 def claimable_job_rows(
-    database: Database, limit: int | None, running: dict[str, int]
+    database: Database,
+    limit: int | None,
+    running: dict[str, int],
+    skip_tasks: Collection[str] = (),
 ) -> list[Row]:
     """The oldest waiting jobs, up to ``limit``, of tasks that may run more jobs.
 
@@ -78,6 +81,8 @@ def claimable_job_rows(
         if found is None:
             break
         task_id = found[0]
+        if task_id in skip_tasks:
+            continue
         room = _room(database, task_id, running.get(task_id, 0))
         if limit is not None:
             room = limit if room is None else min(room, limit)

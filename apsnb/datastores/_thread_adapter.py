@@ -14,7 +14,7 @@ never abandoned half-way (a claimed job must not be lost).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
@@ -159,10 +159,22 @@ class _SyncDataStoreAdapter(AsyncDataStore):
         return await self._call(self._store.get_jobs, ids)
 
     async def acquire_jobs(
-        self, scheduler_id: str, lease_duration: timedelta, limit: int | None = None
+        self,
+        scheduler_id: str,
+        lease_duration: timedelta,
+        limit: int | None = None,
+        *,
+        skip_tasks: Collection[str] = (),
     ) -> list[Job]:
+        if not skip_tasks:  # the common case, and stores that predate skip_tasks
+            return await self._call(
+                self._store.acquire_jobs, scheduler_id, lease_duration, limit
+            )
         return await self._call(
-            self._store.acquire_jobs, scheduler_id, lease_duration, limit
+            partial(self._store.acquire_jobs, skip_tasks=skip_tasks),
+            scheduler_id,
+            lease_duration,
+            limit,
         )
 
     async def release_job(self, scheduler_id: str, job: Job, result: JobResult) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from copy import deepcopy
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -291,7 +291,12 @@ class MemoryDataStore(DataStore):
             return [job.copy() for job in jobs]
 
     def acquire_jobs(
-        self, scheduler_id: str, lease_duration: timedelta, limit: int | None = None
+        self,
+        scheduler_id: str,
+        lease_duration: timedelta,
+        limit: int | None = None,
+        *,
+        skip_tasks: Collection[str] = (),
     ) -> list[Job]:
         now = utcnow()
         acquired: list[Job] = []
@@ -310,10 +315,12 @@ class MemoryDataStore(DataStore):
             ]
             acquired_until = now + lease_duration
             while limit is None or len(acquired) < limit:
-                job = self._jobs.claim_next(scheduler_id, acquired_until)
+                job = self._jobs.claim_next(scheduler_id, acquired_until, skip_tasks)
                 if job is None:
                     break
                 acquired.append(job.copy())
+            if skip_tasks:
+                self._jobs.wake_skipped()
         self._publish(events)
         return acquired
 

@@ -6,7 +6,7 @@ Needs ``pip install 'apsnb[postgresql]'`` (psycopg 3 and psycopg_pool).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import ClassVar, TypeVar
 from uuid import UUID
@@ -459,7 +459,12 @@ class PostgreSQLDataStore(DataStore):
         return jobs
 
     def acquire_jobs(
-        self, scheduler_id: str, lease_duration: timedelta, limit: int | None = None
+        self,
+        scheduler_id: str,
+        lease_duration: timedelta,
+        limit: int | None = None,
+        *,
+        skip_tasks: Collection[str] = (),
     ) -> list[Job]:
         """Claim up to ``limit`` jobs for ``scheduler_id`` to run, oldest first.
 
@@ -469,7 +474,7 @@ class PostgreSQLDataStore(DataStore):
         """
         jobs, events = self._run(
             lambda cur: self._claims.acquire_jobs(
-                cur, scheduler_id, lease_duration, limit
+                cur, scheduler_id, lease_duration, limit, skip_tasks
             )
         )
         self._publish(events)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import ClassVar, TypeVar
 from uuid import UUID
@@ -412,7 +412,12 @@ class SQLiteDataStore(DataStore):
         return jobs
 
     def acquire_jobs(
-        self, scheduler_id: str, lease_duration: timedelta, limit: int | None = None
+        self,
+        scheduler_id: str,
+        lease_duration: timedelta,
+        limit: int | None = None,
+        *,
+        skip_tasks: Collection[str] = (),
     ) -> list[Job]:
         """Claim up to ``limit`` jobs for ``scheduler_id`` to run, oldest first.
 
@@ -423,7 +428,7 @@ class SQLiteDataStore(DataStore):
 
         jobs, events = self._write(
             lambda db: self._claims.acquire_jobs(
-                db, scheduler_id, lease_duration, limit
+                db, scheduler_id, lease_duration, limit, skip_tasks
             )
         )
         self._publish(events)

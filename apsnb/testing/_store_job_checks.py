@@ -274,6 +274,29 @@ class JobChecks:
                 ("JobReleased", expiring.id, JobOutcome.abandoned),
             ]
 
+    async def test_acquire_jobs_leaves_the_jobs_of_skipped_tasks_in_place(
+        self, datastore: Any
+    ) -> None:
+        # A scheduler that cannot run a task's function leaves its jobs to others.
+        async with running(datastore) as running_store:
+            store = running_store.store
+            await store.add_task(Task(id="task"))
+            await store.add_task(Task(id="elsewhere", max_running_jobs=5))
+            first = make_job(task_id="elsewhere")
+            second, third = make_job(), make_job(task_id="elsewhere")
+            for job in (first, second, third):
+                await store.add_job(job)
+            taken = await store.acquire_jobs(
+                "one", LONG_LEASE, skip_tasks={"elsewhere"}
+            )
+            assert job_ids(taken) == [second.id]
+            assert await store.acquire_jobs(
+                "one", LONG_LEASE, skip_tasks={"elsewhere"}
+            ) == []
+            later = await store.acquire_jobs("two", LONG_LEASE, 1)
+            assert job_ids(later) == [first.id]  # still the oldest
+            assert job_ids(await store.acquire_jobs("two", LONG_LEASE)) == [third.id]
+
     async def test_cleanup_keeps_the_lapsed_claims_of_the_scheduler_asking(
         self, datastore: Any
     ) -> None:
