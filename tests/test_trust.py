@@ -459,3 +459,28 @@ def test_a_notebook_trigger_class_waits_after_a_restart_until_defined_again(
     assert json.loads(lines[0]) == {"__main__:Every": ["s"]}
     assert "ping" in lines[1:]  # fired once the class was back
     assert json.loads(lines[-1]) == {}
+
+
+async def test_jobs_of_a_task_added_unannounced_are_passed_over_after_the_first(
+    tmp_path: Path,
+) -> None:
+    # Another process adds a task this one may not run, and its jobs, while this
+    # one is busy: the first job it takes fails; the rest are left for others.
+    path = empty_store(tmp_path / "shared.sqlite")
+    started = anyio.Event()
+
+    async def busy() -> None:
+        started.set()
+        await anyio.sleep(0.3)
+
+    async with AsyncScheduler(path, max_concurrent_jobs=1) as scheduler:
+        await scheduler.start_in_background()
+        await scheduler.add_job(busy)
+        await started.wait()
+        insert_task(path, "sum", "tests.jobfuncs:scaled_sum")
+        first, second = insert_job(path, "sum", [1, 2]), insert_job(path, "sum", [3, 4])
+        result = await scheduler.get_job_result(UUID(first))
+        await anyio.sleep(0.3)
+        left = await scheduler.get_jobs()
+    assert "UntrustedReference" in (result.traceback or "")
+    assert [(str(job.id), job.acquired_by) for job in left] == [(second, None)]

@@ -421,7 +421,13 @@ class Runtime:
         try:
             func = self.scheduler._functions.get(job.task_id)
             if func is None:
-                func = await self.scheduler._function_for(job.task_id)
+                try:
+                    func = await self.scheduler._function_for(job.task_id)
+                except (UntrustedReference, TaskFunctionMissing):
+                    # A task added since the tasks were last sorted (by a process
+                    # that could not say so): pass its other jobs over from now on.
+                    self._tasks_changed = True
+                    raise
             start = job.scheduled_start
             if start is not None:
                 delay = (start - utcnow()).total_seconds()
