@@ -16,9 +16,7 @@ from .._events import (
     Event,
     JobAdded,
     JobRemoved,
-    ScheduleAdded,
     ScheduleRemoved,
-    ScheduleUpdated,
     TaskAdded,
     TaskRemoved,
     TaskUpdated,
@@ -30,7 +28,7 @@ from .._runs import (
     check_retention,
     keeps_runs,
 )
-from .._state import dump_trigger, dump_zoned_datetime, load_zoned_datetime
+from .._state import load_zoned_datetime
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
 from .._trust import AllowList
 from ..abc import DataStore, EventBroker, Serializer, _checked_update
@@ -43,6 +41,15 @@ from ._sqlite_claims import Claims
 from ._sqlite_connection import RetrySettings, SQLiteConnection
 from ._sqlite_rows import Row, RowCodec, from_microseconds
 from ._sqlite_schema import prepare_schema
+from ._store_changes import (
+    finished_rows,
+    publish,
+    read_result,
+    release_events,
+    release_rows,
+    schedule_changed,
+    schedule_put,
+)
 
 __all__ = ("RetrySettings", "SQLiteDataStore")
 
@@ -136,12 +143,7 @@ class SQLiteDataStore(DataStore):
         self._connection.close()
 
     def _publish(self, events: Iterable[Event]) -> None:
-        # After the transaction, without the connection's lock: a subscriber may
-        # call back into the store.
-        broker = self._event_broker
-        if broker is not None:
-            for event in events:
-                broker.publish(event)
+        publish(self._event_broker, events)
 
     def _write(self, operation: Callable[[Database], R]) -> R:
         return self._connection.write(operation)
@@ -210,18 +212,8 @@ class SQLiteDataStore(DataStore):
         replaced = self._write(
             lambda db: schedules_sql.put_schedule(db, row, conflict_policy)
         )
-        if replaced is None:
-            return
-        event = ScheduleUpdated if replaced else ScheduleAdded
-        self._publish(
-            [
-                event(
-                    schedule_id=schedule.id,
-                    task_id=schedule.task_id,
-                    next_fire_time=schedule.next_fire_time,
-                )
-            ]
-        )
+        if replaced is not None:
+            self._publish([schedule_put(schedule, replaced)])
 
     def update_schedule(
         self, schedule_id: str, update: Callable[[Schedule], Schedule]
@@ -249,17 +241,9 @@ class SQLiteDataStore(DataStore):
         schedule = self._write(change)
         if schedule is None:
             raise ScheduleLookupError(schedule_id)
-        if schedule.next_fire_time is None:
-            event: Event = ScheduleRemoved(
-                schedule_id=schedule.id, task_id=schedule.task_id, finished=True
-            )
-        else:
-            event = ScheduleUpdated(
-                schedule_id=schedule.id,
-                task_id=schedule.task_id,
-                next_fire_time=schedule.next_fire_time,
-            )
-        self._publish([event])
+        self._publish(
+            [schedule_changed(schedule.id, schedule.task_id, schedule.next_fire_time)]
+        )
         return schedule
 
     def remove_schedules(self, ids: Iterable[str]) -> None:
@@ -292,34 +276,9 @@ class SQLiteDataStore(DataStore):
     def release_schedules(
         self, scheduler_id: str, results: Sequence[ScheduleResult]
     ) -> None:
-        changes = [
-            {
-                "id": result.schedule_id,
-                "trigger": self._codec.stored_trigger(
-                    result.trigger,
-                    dump_trigger(result.trigger),
-                    f"schedule {result.schedule_id!r}",
-                ),
-                "last_fire_time": dump_zoned_datetime(result.last_fire_time),
-                "next_fire_time": dump_zoned_datetime(result.next_fire_time),
-                "next_fire_time_us": (
-                    None
-                    if result.next_fire_time is None
-                    else instant(result.next_fire_time)
-                ),
-            }
-            for result in results
-        ]
-
-        job_rows = [
-            [self._codec.job_row(job) for job in result.jobs] for result in results
-        ]
-        run_rows = [
-            [runs_sql.run_row(record) for record in result.missed]
-            if self._claims.keep_runs
-            else []
-            for result in results
-        ]
+        changes, job_rows, run_rows = release_rows(
+            self._codec, results, self._claims.keep_runs
+        )
 
         def release(database: Database) -> list[str | None]:
             # The fire times' jobs go in with the release, in the same transaction: a
@@ -334,31 +293,7 @@ class SQLiteDataStore(DataStore):
                 held.append(task_id)
             return held
 
-        events: list[Event] = []
-        for result, task_id in zip(results, self._write(release), strict=True):
-            if task_id is None:
-                continue  # not held by scheduler_id: ignored
-            events.extend(
-                JobAdded(
-                    job_id=job.id, task_id=job.task_id, schedule_id=job.schedule_id
-                )
-                for job in result.jobs
-            )
-            if result.next_fire_time is None:
-                events.append(
-                    ScheduleRemoved(
-                        schedule_id=result.schedule_id, task_id=task_id, finished=True
-                    )
-                )
-            else:
-                events.append(
-                    ScheduleUpdated(
-                        schedule_id=result.schedule_id,
-                        task_id=task_id,
-                        next_fire_time=result.next_fire_time,
-                    )
-                )
-        self._publish(events)
+        self._publish(release_events(results, self._write(release)))
 
     def get_next_schedule_run_time(self) -> datetime | None:
         """Return when the next unpaused schedule can be claimed.
@@ -449,17 +384,9 @@ class SQLiteDataStore(DataStore):
         self, scheduler_id: str, results: Sequence[tuple[Job, JobResult]]
     ) -> None:
         """Release several finished jobs in one transaction (see :meth:`release_job`)."""
-        finished = []
-        for job, result in results:
-            row = None
-            if result.expires_at > result.finished_at:
-                row, notes = self._codec.result_row(result)
-                for note in notes:
-                    logger.warning("job %s: %s", job.id, note.removeprefix("[apsnb] "))
-            run = None
-            if self._claims.keep_runs:
-                run = runs_sql.run_row(RunRecord.for_result(job, result, scheduler_id))
-            finished.append((job, row, run))
+        finished = finished_rows(
+            self._codec, results, scheduler_id, self._claims.keep_runs, logger
+        )
 
         def finish(database: Database) -> list[str | None]:
             task_ids = [
@@ -493,12 +420,7 @@ class SQLiteDataStore(DataStore):
 
     def get_job_result(self, job_id: UUID) -> JobResult | None:
         row = self._write(lambda db: jobs_sql.pop_result_row(db, job_id))
-        if row is None:
-            return None
-        result, notes = self._codec.result(row)
-        for note in notes:
-            logger.warning("job %s: %s", job_id, note.removeprefix("[apsnb] "))
-        return None if result.expires_at <= utcnow() else result
+        return read_result(self._codec, row, job_id, logger)
 
     def get_runs(
         self,
