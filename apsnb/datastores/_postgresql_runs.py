@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from ._indexes import instant
 from ._postgresql_connection import Cursor
 from ._postgresql_schedules import insert_sql
 from ._postgresql_schema import Tables
 from ._sqlite_rows import Row
-from ._sqlite_runs import run_row
+from ._sqlite_runs import run_filter, run_row
 
 __all__ = ("add_run_rows", "prune_runs", "run_row", "run_rows")
 
@@ -33,18 +32,9 @@ def run_rows(
     limit: int | None,
 ) -> list[Row]:
     """The matching rows, newest first."""
-    conditions: list[str] = []
-    parameters: list[Any] = []
-    for condition, value in (
-        ("schedule_id = %s", schedule_id),
-        ("task_id = %s", task_id),
-        ("finished_at_us >= %s", None if since is None else instant(since)),
-        ("finished_at_us < %s", None if until is None else instant(until)),
-    ):
-        if value is not None:
-            conditions.append(condition)
-            parameters.append(value)
-    where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+    where, parameters = run_filter(
+        "%s", schedule_id=schedule_id, task_id=task_id, since=since, until=until
+    )
     parameters.append(limit)  # LIMIT NULL: no limit
     return cur.execute(
         f"SELECT * FROM {t.runs} {where}"

@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from .._exceptions import SerializationError
+from .._state import load_zoned_datetime
 from .._structures import Job, JobResult, Schedule, Task
 from .._trust import AllowList, reading_with
 from ..abc import Serializer
@@ -47,6 +48,17 @@ def claimable_at(
     if paused or next_fire_us is None:
         return None
     return next_fire_us if until_us is None else max(next_fire_us, until_us + 1)
+
+
+def next_run_time(next_fire_time: str, acquired_until_us: int | None) -> datetime:
+    """When a schedule can be claimed: its next fire time, or the end of its claim
+    if a scheduler holds it, so that no scheduler wakes up for one it cannot take."""
+    fire_time = load_zoned_datetime(next_fire_time)
+    assert fire_time is not None
+    acquired_until = from_microseconds(acquired_until_us)
+    if acquired_until is None or acquired_until <= fire_time:
+        return fire_time
+    return acquired_until
 
 
 def stored(data: bytes) -> str | bytes:

@@ -59,18 +59,9 @@ def run_rows(
     limit: int | None,
 ) -> list[Row]:
     """The matching rows, newest first."""
-    conditions: list[str] = []
-    parameters: list[Any] = []
-    for condition, value in (
-        ("schedule_id = ?", schedule_id),
-        ("task_id = ?", task_id),
-        ("finished_at_us >= ?", None if since is None else instant(since)),
-        ("finished_at_us < ?", None if until is None else instant(until)),
-    ):
-        if value is not None:
-            conditions.append(condition)
-            parameters.append(value)
-    where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+    where, parameters = run_filter(
+        "?", schedule_id=schedule_id, task_id=task_id, since=since, until=until
+    )
     parameters.append(-1 if limit is None else limit)
     return fetch_rows(
         database.execute(
@@ -79,6 +70,31 @@ def run_rows(
             parameters,
         )
     )
+
+
+def run_filter(
+    placeholder: str,
+    *,
+    schedule_id: str | None,
+    task_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> tuple[str, list[Any]]:
+    """The ``WHERE`` clause of a run history query (with a space after it; empty
+    when nothing is asked for) and its parameters, marked with ``placeholder``."""
+    conditions: list[str] = []
+    parameters: list[Any] = []
+    for condition, value in (
+        ("schedule_id = ", schedule_id),
+        ("task_id = ", task_id),
+        ("finished_at_us >= ", None if since is None else instant(since)),
+        ("finished_at_us < ", None if until is None else instant(until)),
+    ):
+        if value is not None:
+            conditions.append(condition + placeholder)
+            parameters.append(value)
+    where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+    return where, parameters
 
 
 def read_run_records(rows: Iterable[Row], location: str) -> list[RunRecord]:

@@ -30,7 +30,6 @@ from .._runs import (
     check_retention,
     keeps_runs,
 )
-from .._state import load_zoned_datetime
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
 from .._trust import AllowList
 from ..abc import DataStore, EventBroker, Serializer, _checked_update
@@ -46,7 +45,7 @@ from ._postgresql_connection import (
     PostgreSQLRetrySettings,
 )
 from ._postgresql_schema import Tables
-from ._sqlite_rows import Row, RowCodec, from_microseconds
+from ._sqlite_rows import Row, RowCodec, next_run_time
 from ._sqlite_runs import read_run_records
 from ._store_changes import (
     finished_rows,
@@ -351,12 +350,7 @@ class PostgreSQLDataStore(DataStore):
         )
         if found is None:
             return None
-        next_fire_time = load_zoned_datetime(found["next_fire_time"])
-        assert next_fire_time is not None
-        acquired_until = from_microseconds(found["acquired_until_us"])
-        if acquired_until is None or acquired_until <= next_fire_time:
-            return next_fire_time
-        return acquired_until
+        return next_run_time(found["next_fire_time"], found["acquired_until_us"])
 
     def extend_acquired_schedule_leases(
         self, scheduler_id: str, schedule_ids: set[str], duration: timedelta

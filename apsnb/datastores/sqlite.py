@@ -28,7 +28,6 @@ from .._runs import (
     check_retention,
     keeps_runs,
 )
-from .._state import load_zoned_datetime
 from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
 from .._trust import AllowList
 from ..abc import DataStore, EventBroker, Serializer, _checked_update
@@ -39,7 +38,7 @@ from . import _sqlite_schedules as schedules_sql
 from ._indexes import instant
 from ._sqlite_claims import Claims
 from ._sqlite_connection import RetrySettings, SQLiteConnection
-from ._sqlite_rows import Row, RowCodec, from_microseconds
+from ._sqlite_rows import Row, RowCodec, next_run_time
 from ._sqlite_schema import prepare_schema
 from ._store_changes import (
     finished_rows,
@@ -304,12 +303,7 @@ class SQLiteDataStore(DataStore):
         found = self._read(schedules_sql.next_claimable_row)
         if found is None:
             return None
-        next_fire_time = load_zoned_datetime(found[0])
-        assert next_fire_time is not None
-        acquired_until = from_microseconds(found[1])
-        if acquired_until is None or acquired_until <= next_fire_time:
-            return next_fire_time
-        return acquired_until
+        return next_run_time(found[0], found[1])
 
     def extend_acquired_schedule_leases(
         self, scheduler_id: str, schedule_ids: set[str], duration: timedelta
