@@ -293,6 +293,33 @@ class DataStore(metaclass=ABCMeta):
         time. Schedules whose ``next_fire_time`` is ``None`` are finished and removed.
         """
 
+    def release_schedules_and_acquire_jobs(
+        self,
+        scheduler_id: str,
+        results: Sequence[ScheduleResult],
+        lease_duration: timedelta,
+        limit: int,
+        *,
+        skip_tasks: Collection[str] = (),
+    ) -> list[Job]:
+        """:meth:`release_schedules`, then :meth:`acquire_jobs` for the same
+        scheduler, as one step when the store can make it one.
+
+        A scheduler that fires schedules and runs jobs claims the jobs it has just
+        made without a second round trip (and, on a server, a second commit to wait
+        for). The claim follows :meth:`acquire_jobs`' rules: oldest first, so jobs
+        that were waiting before go first, and each task's ``max_running_jobs``. This
+        default makes the two calls one after the other.
+        """
+        self.release_schedules(scheduler_id, results)
+        if limit <= 0:
+            return []
+        if not skip_tasks:  # as a store that predates skip_tasks takes it
+            return self.acquire_jobs(scheduler_id, lease_duration, limit)
+        return self.acquire_jobs(
+            scheduler_id, lease_duration, limit, skip_tasks=skip_tasks
+        )
+
     @abstractmethod
     def get_next_schedule_run_time(self) -> datetime | None:
         """Return the earliest next fire time of the unpaused schedules, if any."""
@@ -465,6 +492,26 @@ class AsyncDataStore(metaclass=ABCMeta):
     async def release_schedules(
         self, scheduler_id: str, results: Sequence[ScheduleResult]
     ) -> None: ...
+
+    async def release_schedules_and_acquire_jobs(
+        self,
+        scheduler_id: str,
+        results: Sequence[ScheduleResult],
+        lease_duration: timedelta,
+        limit: int,
+        *,
+        skip_tasks: Collection[str] = (),
+    ) -> list[Job]:
+        """See :meth:`DataStore.release_schedules_and_acquire_jobs`; this default
+        makes the two calls one after the other."""
+        await self.release_schedules(scheduler_id, results)
+        if limit <= 0:
+            return []
+        if not skip_tasks:
+            return await self.acquire_jobs(scheduler_id, lease_duration, limit)
+        return await self.acquire_jobs(
+            scheduler_id, lease_duration, limit, skip_tasks=skip_tasks
+        )
 
     @abstractmethod
     async def get_next_schedule_run_time(self) -> datetime | None: ...

@@ -14,7 +14,7 @@ import pytest
 
 from apsnb._enums import ConflictPolicy
 from apsnb._structures import Job, Schedule, Task
-from apsnb.abc import AsyncDataStore
+from apsnb.abc import AsyncDataStore, DataStore
 from apsnb.datastores._thread_adapter import as_async_datastore
 from apsnb.datastores.memory import MemoryDataStore
 from apsnb.datastores.sqlite import SQLiteDataStore
@@ -49,6 +49,19 @@ class TestMemoryDataStoreInWorkerThreads(DataStoreConformance):
     @pytest.fixture
     def datastore(self) -> MemoryDataStore:
         return BlockingMemoryDataStore()
+
+
+class StoreOfTwoSteps(MemoryDataStore):
+    """A store that predates the combined release and claim: the default makes it
+    two calls."""
+
+    release_schedules_and_acquire_jobs = DataStore.release_schedules_and_acquire_jobs
+
+
+class TestStoreOfTwoSteps(DataStoreConformance):
+    @pytest.fixture
+    def datastore(self) -> MemoryDataStore:
+        return StoreOfTwoSteps()
 
 
 class SlowStore(BlockingMemoryDataStore):

@@ -117,6 +117,8 @@ class Runtime:
         self._known_tasks: set[str] = set()
         self._skip_reported: set[str] = set()
         self._tasks_changed = True
+        #: Job slots reserved by a claim under way (see _free_slots).
+        self._claiming = 0
         self._next_wakeup: datetime | None = None
         # A store shared with other processes (SQLite) cannot tell us what they
         # change, so the loops look at it at least this often.
@@ -206,7 +208,10 @@ class Runtime:
             if schedules:
                 await self._fire(schedules)
                 if len(schedules) == SCHEDULE_BATCH:
-                    continue  # more may be due
+                    # More may be due: let the jobs just started run (and the
+                    # notebook's cells) before the next batch.
+                    await anyio.lowlevel.checkpoint()
+                    continue
             next_time = await store.get_next_schedule_run_time()
             backoff.succeeded()
             self._next_wakeup = next_time
@@ -247,15 +252,50 @@ class Runtime:
                 )
                 result = _finished(schedule)
             results.append(result)
-        # The store adds the jobs as it releases the schedules, in one step.
+        # The store adds the jobs as it releases the schedules, in one step, and
+        # hands back the ones this scheduler may start at once.
         try:
-            await store.release_schedules(self.scheduler.identity, results)
+            await self._release_and_start(results)
         except DataStoreError:
             raise  # the store is out of reach: the loop pauses and tries again
         except Exception:
             # A result the store refuses (a trigger whose state it cannot store)
             # must not hold back the rest of the batch: release them one by one.
             await self._release_one_by_one(results)
+
+    async def _release_and_start(self, results: list[ScheduleResult]) -> None:
+        """Release fired schedules; claim and start their jobs in the same store call
+        when this scheduler runs jobs and has room for them."""
+        store = self.scheduler.data_store
+        identity = self.scheduler.identity
+        free = self._free_slots()
+        if free <= 0 or not any(result.jobs for result in results):
+            await store.release_schedules(identity, results)
+            return
+        if self._tasks_changed:
+            await self._sort_tasks()
+        self._claiming += free  # the jobs loop may claim meanwhile: not the same room
+        try:
+            jobs = await store.release_schedules_and_acquire_jobs(
+                identity,
+                results,
+                self.scheduler.lease_duration,
+                free,
+                skip_tasks=self.skip_tasks,
+            )
+        finally:
+            self._claiming -= free
+        await self._start_jobs(jobs)
+
+    def _free_slots(self) -> int:
+        """How many more jobs this scheduler may claim now."""
+        if self.draining or self.scheduler.role is SchedulerRole.scheduler:
+            return 0
+        return (
+            self.scheduler.max_concurrent_jobs
+            - len(self.running_jobs)
+            - self._claiming
+        )
 
     async def _release_one_by_one(self, results: list[ScheduleResult]) -> None:
         store = self.scheduler.data_store
@@ -298,38 +338,27 @@ class Runtime:
         store = self.scheduler.data_store
         identity = self.scheduler.identity
         lease = self.scheduler.lease_duration
-        capacity = self.scheduler.max_concurrent_jobs
-        broker = self.scheduler.event_broker
         # How long to let new jobs gather before taking them: nothing for a store
         # called on the loop (memory), a little for one called in a thread.
         gather_delay = 0.0 if getattr(store, "inline", True) else GATHER_DELAY
         while True:
-            free = 0 if self.draining else capacity - len(self.running_jobs)
+            free = self._free_slots()
             if free > 0 and self._tasks_changed:
                 await self._sort_tasks()
-            if free <= 0:
-                jobs = []
-            elif self.skip_tasks:
-                jobs = await store.acquire_jobs(
-                    identity, lease, free, skip_tasks=self.skip_tasks
-                )
-            else:  # as a store that predates skip_tasks takes it
-                jobs = await store.acquire_jobs(identity, lease, free)
+            jobs = []
+            if free > 0:
+                self._claiming += free
+                try:
+                    if self.skip_tasks:
+                        jobs = await store.acquire_jobs(
+                            identity, lease, free, skip_tasks=self.skip_tasks
+                        )
+                    else:  # as a store that predates skip_tasks takes it
+                        jobs = await store.acquire_jobs(identity, lease, free)
+                finally:
+                    self._claiming -= free
             backoff.succeeded()
-            if jobs:
-                self.jobs_taken.set()
-            for job in jobs:
-                self.running_jobs.add(job.id)
-                await broker.publish_local(
-                    JobAcquired(
-                        job_id=job.id,
-                        scheduler_id=identity,
-                        task_id=job.task_id,
-                        schedule_id=job.schedule_id,
-                        scheduled_start=job.scheduled_start,
-                    )
-                )
-                self._start_job(job)
+            await self._start_jobs(jobs)
             if jobs and len(jobs) == free:
                 await self.jobs_changed.wait(None)  # full: a finished job wakes us
             else:
@@ -361,6 +390,26 @@ class Runtime:
                     "jobs of task %r are left for a scheduler that can run them: %s",
                     task.id, why,
                 )  # fmt: skip
+
+    async def _start_jobs(self, jobs: list[Job]) -> None:
+        """Start claimed jobs, each in a task of its own."""
+        if not jobs:
+            return
+        self.jobs_taken.set()
+        identity = self.scheduler.identity
+        publish = self.scheduler.event_broker.publish_local
+        for job in jobs:
+            self.running_jobs.add(job.id)
+            await publish(
+                JobAcquired(
+                    job_id=job.id,
+                    scheduler_id=identity,
+                    task_id=job.task_id,
+                    schedule_id=job.schedule_id,
+                    scheduled_start=job.scheduled_start,
+                )
+            )
+            self._start_job(job)
 
     def _start_job(self, job: Job) -> None:
         # A plain asyncio task per job: a task group's costs five times as much to

@@ -134,18 +134,26 @@ class PostgreSQLConnection:
             pool.close()
 
     def transaction(
-        self, operation: Callable[[Cursor], R], *, one_statement: bool = False
+        self,
+        operation: Callable[[Cursor], R],
+        *,
+        one_statement: bool = False,
+        durable: bool = True,
     ) -> R:
         """Run ``operation`` in one transaction, retried after temporary failures.
 
         ``operation`` may run several times, so it must only read and write the
         database and return what it found; the caller acts on the result once.
         With ``one_statement`` it runs one SQL statement, which is a transaction by
-        itself: the round trips of ``BEGIN`` and ``COMMIT`` are saved.
+        itself: the round trips of ``BEGIN`` and ``COMMIT`` are saved. A transaction
+        that is not ``durable`` commits without waiting for the disk; a crash of
+        the server may undo it, so it is only for changes whose loss is harmless.
         """
-        return self._retried(self._attempt, operation, one_statement)
+        return self._retried(self._attempt, operation, one_statement, durable)
 
-    def _attempt(self, operation: Callable[[Cursor], R], one_statement: bool) -> R:
+    def _attempt(
+        self, operation: Callable[[Cursor], R], one_statement: bool, durable: bool
+    ) -> R:
         pool = self._pool
         if pool is None:  # stopped: used again
             self._open()
@@ -161,6 +169,8 @@ class PostgreSQLConnection:
                 if one_statement:
                     return operation(cur)
                 with connection.transaction():
+                    if not durable:
+                        cur.execute("SET LOCAL synchronous_commit = off")
                     return operation(cur)
 
     def _is_temporary(self, error: BaseException) -> bool:

@@ -149,6 +149,25 @@ class _SyncDataStoreAdapter(AsyncDataStore):
     ) -> None:
         await self._call(self._store.release_schedules, scheduler_id, results)
 
+    async def release_schedules_and_acquire_jobs(
+        self,
+        scheduler_id: str,
+        results: Sequence[ScheduleResult],
+        lease_duration: timedelta,
+        limit: int,
+        *,
+        skip_tasks: Collection[str] = (),
+    ) -> list[Job]:
+        return await self._call(
+            partial(
+                self._store.release_schedules_and_acquire_jobs, skip_tasks=skip_tasks
+            ),
+            scheduler_id,
+            results,
+            lease_duration,
+            limit,
+        )
+
     async def get_next_schedule_run_time(self) -> datetime | None:
         return await self._call(self._store.get_next_schedule_run_time)
 

@@ -228,34 +228,57 @@ class MemoryDataStore(DataStore):
     def release_schedules(
         self, scheduler_id: str, results: Sequence[ScheduleResult]
     ) -> None:
-        events: list[Event] = []
         with self._lock:
-            for result in results:
-                schedule = self._schedules.release(scheduler_id, result)
-                if schedule is None:
-                    continue
-                for job in result.jobs:
-                    self._jobs.add(job.copy(acquired_by=None, acquired_until=None))
-                    events.append(
-                        JobAdded(
-                            job_id=job.id,
-                            task_id=job.task_id,
-                            schedule_id=job.schedule_id,
-                        )
-                    )
-                if result.missed and self._runs.enabled:
-                    self._runs.add(result.missed)
-                if result.next_fire_time is None:
-                    events.append(_removed(schedule, finished=True))
-                else:
-                    events.append(
-                        ScheduleUpdated(
-                            schedule_id=schedule.id,
-                            task_id=schedule.task_id,
-                            next_fire_time=schedule.next_fire_time,
-                        )
-                    )
+            events = self._release_schedules(scheduler_id, results)
         self._publish(events)
+
+    def release_schedules_and_acquire_jobs(
+        self,
+        scheduler_id: str,
+        results: Sequence[ScheduleResult],
+        lease_duration: timedelta,
+        limit: int,
+        *,
+        skip_tasks: Collection[str] = (),
+    ) -> list[Job]:
+        now = utcnow()
+        with self._lock:
+            events = self._release_schedules(scheduler_id, results)
+            acquired = self._acquire_jobs(
+                scheduler_id, now, lease_duration, limit, skip_tasks, events
+            )
+        self._publish(events)
+        return acquired
+
+    def _release_schedules(
+        self, scheduler_id: str, results: Sequence[ScheduleResult]
+    ) -> list[Event]:
+        """Release schedules under the lock; return the events to publish."""
+        events: list[Event] = []
+        for result in results:
+            schedule = self._schedules.release(scheduler_id, result)
+            if schedule is None:
+                continue
+            for job in result.jobs:
+                self._jobs.add(job.copy(acquired_by=None, acquired_until=None))
+                events.append(
+                    JobAdded(
+                        job_id=job.id, task_id=job.task_id, schedule_id=job.schedule_id
+                    )
+                )
+            if result.missed and self._runs.enabled:
+                self._runs.add(result.missed)
+            if result.next_fire_time is None:
+                events.append(_removed(schedule, finished=True))
+            else:
+                events.append(
+                    ScheduleUpdated(
+                        schedule_id=schedule.id,
+                        task_id=schedule.task_id,
+                        next_fire_time=schedule.next_fire_time,
+                    )
+                )
+        return events
 
     def get_next_schedule_run_time(self) -> datetime | None:
         """Return when the next unpaused schedule can be claimed.
@@ -299,29 +322,42 @@ class MemoryDataStore(DataStore):
         skip_tasks: Collection[str] = (),
     ) -> list[Job]:
         now = utcnow()
-        acquired: list[Job] = []
+        events: list[Event] = []
         with self._lock:
-            # A claim that ran out means its scheduler died mid-job (running jobs'
-            # claims are renewed): the job is abandoned, never run a second time.
-            # Not the caller's own: it is alive (its loop was blocked, say, by a
-            # notebook cell) and its jobs run on.
-            events = self._abandon_expired_claims(now, spare=scheduler_id)
-            events += [
-                event
-                for job in self._jobs.waiting_past_deadline(now)
-                for event in self._give_up_job(
-                    job, JobOutcome.missed_start_deadline, now, scheduler_id
-                )
-            ]
-            acquired_until = now + lease_duration
-            while limit is None or len(acquired) < limit:
-                job = self._jobs.claim_next(scheduler_id, acquired_until, skip_tasks)
-                if job is None:
-                    break
-                acquired.append(job.copy())
-            if skip_tasks:
-                self._jobs.wake_skipped()
+            acquired = self._acquire_jobs(
+                scheduler_id, now, lease_duration, limit, skip_tasks, events
+            )
         self._publish(events)
+        return acquired
+
+    def _acquire_jobs(
+        self,
+        scheduler_id: str,
+        now: datetime,
+        lease_duration: timedelta,
+        limit: int | None,
+        skip_tasks: Collection[str],
+        events: list[Event],
+    ) -> list[Job]:
+        """Claim jobs under the lock, adding the events to publish to ``events``."""
+        # A claim that ran out means its scheduler died mid-job (running jobs'
+        # claims are renewed): the job is abandoned, never run a second time.
+        # Not the caller's own: it is alive (its loop was blocked, say, by a
+        # notebook cell) and its jobs run on.
+        events += self._abandon_expired_claims(now, spare=scheduler_id)
+        for job in self._jobs.waiting_past_deadline(now):
+            events += self._give_up_job(
+                job, JobOutcome.missed_start_deadline, now, scheduler_id
+            )
+        acquired: list[Job] = []
+        acquired_until = now + lease_duration
+        while limit is None or len(acquired) < limit:
+            job = self._jobs.claim_next(scheduler_id, acquired_until, skip_tasks)
+            if job is None:
+                break
+            acquired.append(job.copy())
+        if skip_tasks:
+            self._jobs.wake_skipped()
         return acquired
 
     def release_job(self, scheduler_id: str, job: Job, result: JobResult) -> None:

@@ -297,10 +297,14 @@ class PostgreSQLDataStore(DataStore):
 
         An unreadable row is set aside for one lease, as in the SQLite store.
         """
-        schedules, events = self._run(
+        # The claim need not wait for the disk: if a server crash undoes it, the
+        # schedule is due again, and the holder's release, which only changes
+        # schedules it still holds, adds no jobs for it (it is durable).
+        schedules, events = self._connection.transaction(
             lambda cur: self._claims.acquire_schedules(
                 cur, scheduler_id, lease_duration, limit
-            )
+            ),
+            durable=False,
         )
         self._publish(events)
         return schedules
@@ -308,6 +312,40 @@ class PostgreSQLDataStore(DataStore):
     def release_schedules(
         self, scheduler_id: str, results: Sequence[ScheduleResult]
     ) -> None:
+        release = self._release(scheduler_id, results)
+        self._publish(release_events(results, self._run(release)))
+
+    def release_schedules_and_acquire_jobs(
+        self,
+        scheduler_id: str,
+        results: Sequence[ScheduleResult],
+        lease_duration: timedelta,
+        limit: int,
+        *,
+        skip_tasks: Collection[str] = (),
+    ) -> list[Job]:
+        """Release schedules and claim jobs in one transaction: one commit to wait
+        for instead of two."""
+        release = self._release(scheduler_id, results)
+
+        def release_and_acquire(
+            cur: Cursor,
+        ) -> tuple[list[str | None], list[Job], list[Event]]:
+            held = release(cur)
+            jobs, events = self._claims.acquire_jobs(
+                cur, scheduler_id, lease_duration, limit, skip_tasks
+            )
+            return held, jobs, events
+
+        held, jobs, events = self._run(release_and_acquire)
+        self._publish(release_events(results, held) + events)
+        return jobs
+
+    def _release(
+        self, scheduler_id: str, results: Sequence[ScheduleResult]
+    ) -> Callable[[Cursor], list[str | None]]:
+        """The transaction that releases schedules; it returns the task id of each
+        (``None`` for one that ``scheduler_id`` no longer held)."""
         changes, job_rows, run_rows = release_rows(
             self._codec, results, self._claims.keep_runs
         )
@@ -340,7 +378,7 @@ class PostgreSQLDataStore(DataStore):
             )
             return held
 
-        self._publish(release_events(results, self._run(release)))
+        return release
 
     def get_next_schedule_run_time(self) -> datetime | None:
         """Return when the next unpaused schedule can be claimed (its next fire time,

@@ -275,6 +275,39 @@ class SQLiteDataStore(DataStore):
     def release_schedules(
         self, scheduler_id: str, results: Sequence[ScheduleResult]
     ) -> None:
+        release = self._release(scheduler_id, results)
+        self._publish(release_events(results, self._write(release)))
+
+    def release_schedules_and_acquire_jobs(
+        self,
+        scheduler_id: str,
+        results: Sequence[ScheduleResult],
+        lease_duration: timedelta,
+        limit: int,
+        *,
+        skip_tasks: Collection[str] = (),
+    ) -> list[Job]:
+        """Release schedules and claim jobs in one transaction."""
+        release = self._release(scheduler_id, results)
+
+        def release_and_acquire(
+            database: Database,
+        ) -> tuple[list[str | None], list[Job], list[Event]]:
+            held = release(database)
+            jobs, events = self._claims.acquire_jobs(
+                database, scheduler_id, lease_duration, limit, skip_tasks
+            )
+            return held, jobs, events
+
+        held, jobs, events = self._write(release_and_acquire)
+        self._publish(release_events(results, held) + events)
+        return jobs
+
+    def _release(
+        self, scheduler_id: str, results: Sequence[ScheduleResult]
+    ) -> Callable[[Database], list[str | None]]:
+        """The transaction that releases schedules; it returns the task id of each
+        (``None`` for one that ``scheduler_id`` no longer held)."""
         changes, job_rows, run_rows = release_rows(
             self._codec, results, self._claims.keep_runs
         )
@@ -292,7 +325,7 @@ class SQLiteDataStore(DataStore):
                 held.append(task_id)
             return held
 
-        self._publish(release_events(results, self._write(release)))
+        return release
 
     def get_next_schedule_run_time(self) -> datetime | None:
         """Return when the next unpaused schedule can be claimed.

@@ -1,0 +1,150 @@
+"""Conformance checks of ``release_schedules_and_acquire_jobs``: firing schedules and
+claiming their jobs for the scheduler that fired them, in one step."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from .._enums import ConflictPolicy
+from .._structures import Schedule, Task
+from ._store_harness import (
+    LONG_LEASE,
+    advanced,
+    job_ids,
+    make_job,
+    make_schedule,
+    running,
+    success,
+    utcnow,
+)
+
+
+class FireChecks:
+    """The checks of firing and claiming in one step (mixed into
+    ``DataStoreConformance``)."""
+
+    async def test_release_and_acquire_claims_the_new_jobs(
+        self, datastore: Any
+    ) -> None:
+        async with running(datastore) as running_store:
+            store = running_store.store
+            await store.add_task(Task(id="task"))
+            [schedule] = await _due(store, "s")
+            new = [make_job(schedule_id="s"), make_job(schedule_id="s")]
+            claimed = await store.release_schedules_and_acquire_jobs(
+                "one", [replace(advanced(schedule), jobs=tuple(new))], LONG_LEASE, 10
+            )
+            assert job_ids(claimed) == job_ids(new)
+            for job in claimed:
+                assert job.acquired_by == "one"
+                assert job.acquired_until is not None
+            stored = await store.get_jobs()
+            assert [(job.id, job.acquired_by) for job in stored] == [
+                (job.id, "one") for job in new
+            ]
+            assert (await store.get_task("task")).running_jobs == 2
+            [released] = await store.get_schedules()
+            assert released.acquired_by is None
+            assert released.last_fire_time == schedule.next_fire_time
+            events = [event[:2] for event in await running_store.new_events()]
+            assert ("JobAdded", new[0].id) in events
+            assert ("ScheduleUpdated", "s") in events
+            # Claimed, they are nobody else's to take; released, they are gone.
+            assert await store.acquire_jobs("two", LONG_LEASE) == []
+            await store.release_jobs("one", [(job, success(job)) for job in claimed])
+            assert await store.get_jobs() == []
+
+    async def test_release_and_acquire_takes_older_jobs_first_up_to_the_limit(
+        self, datastore: Any
+    ) -> None:
+        async with running(datastore) as running_store:
+            store = running_store.store
+            await store.add_task(Task(id="task"))
+            older = make_job()
+            await store.add_job(older)
+            [schedule] = await _due(store, "s")
+            new = [make_job(schedule_id="s") for _ in range(3)]
+            claimed = await store.release_schedules_and_acquire_jobs(
+                "one", [replace(advanced(schedule), jobs=tuple(new))], LONG_LEASE, 2
+            )
+            assert job_ids(claimed) == [older.id, new[0].id]
+            left = await store.acquire_jobs("two", LONG_LEASE)
+            assert job_ids(left) == job_ids(new[1:])
+
+    async def test_release_and_acquire_respects_max_running_jobs_and_skip_tasks(
+        self, datastore: Any
+    ) -> None:
+        async with running(datastore) as running_store:
+            store = running_store.store
+            await store.add_task(Task(id="limited", max_running_jobs=1))
+            await store.add_task(Task(id="task"))
+            await store.add_task(Task(id="elsewhere"))
+            await store.add_schedule(
+                make_schedule("a", utcnow(), task_id="limited"),
+                ConflictPolicy.exception,
+            )
+            await store.add_schedule(
+                make_schedule("b", utcnow(), task_id="elsewhere"),
+                ConflictPolicy.exception,
+            )
+            schedules = {
+                s.id: s for s in await store.acquire_schedules("one", LONG_LEASE, 10)
+            }
+            limited = [make_job("limited", schedule_id="a") for _ in range(2)]
+            elsewhere = make_job("elsewhere", schedule_id="b")
+            claimed = await store.release_schedules_and_acquire_jobs(
+                "one",
+                [
+                    replace(advanced(schedules["a"]), jobs=tuple(limited)),
+                    replace(advanced(schedules["b"]), jobs=(elsewhere,)),
+                ],
+                LONG_LEASE,
+                10,
+                skip_tasks={"elsewhere"},
+            )
+            assert job_ids(claimed) == [limited[0].id]
+            left = await store.acquire_jobs("two", LONG_LEASE)
+            assert job_ids(left) == [elsewhere.id]
+
+    async def test_release_and_acquire_adds_no_jobs_for_a_schedule_not_held(
+        self, datastore: Any
+    ) -> None:
+        async with running(datastore) as running_store:
+            store = running_store.store
+            await store.add_task(Task(id="task"))
+            [schedule] = await _due(store, "s")
+            # Taken over meanwhile: its new holder makes its jobs.
+            await store.remove_schedules(["s"])
+            await store.add_schedule(
+                make_schedule("s", utcnow()), ConflictPolicy.exception
+            )
+            job = make_job(schedule_id="s")
+            claimed = await store.release_schedules_and_acquire_jobs(
+                "one", [replace(advanced(schedule), jobs=(job,))], LONG_LEASE, 10
+            )
+            assert claimed == []
+            assert await store.get_jobs() == []
+
+    async def test_release_and_acquire_with_no_room_only_releases(
+        self, datastore: Any
+    ) -> None:
+        async with running(datastore) as running_store:
+            store = running_store.store
+            await store.add_task(Task(id="task"))
+            [schedule] = await _due(store, "s")
+            job = make_job(schedule_id="s")
+            claimed = await store.release_schedules_and_acquire_jobs(
+                "one", [replace(advanced(schedule), jobs=(job,))], LONG_LEASE, 0
+            )
+            assert claimed == []
+            [stored] = await store.get_jobs()
+            assert (stored.id, stored.acquired_by) == (job.id, None)
+
+
+async def _due(store: Any, schedule_id: str) -> list[Schedule]:
+    """Add a due schedule and claim it for scheduler "one"."""
+    await store.add_schedule(
+        make_schedule(schedule_id, utcnow()), ConflictPolicy.exception
+    )
+    return await store.acquire_schedules("one", LONG_LEASE, 10)
