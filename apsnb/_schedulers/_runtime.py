@@ -208,10 +208,7 @@ class Runtime:
             if schedules:
                 await self._fire(schedules)
                 if len(schedules) == SCHEDULE_BATCH:
-                    # More may be due: let the jobs just started run (and the
-                    # notebook's cells) before the next batch.
-                    await anyio.lowlevel.checkpoint()
-                    continue
+                    continue  # more may be due
             next_time = await store.get_next_schedule_run_time()
             backoff.succeeded()
             self._next_wakeup = next_time

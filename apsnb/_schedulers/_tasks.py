@@ -24,6 +24,7 @@ from .._exceptions import (
 from .._marshalling import callable_from_ref, callable_to_ref
 from .._structures import Task, TaskDefaults
 from .._trust import AllowList
+from ..executors.thread import ThreadPoolJobExecutor
 from ._unset import UNSET, Unset, is_set
 
 if TYPE_CHECKING:
@@ -109,6 +110,9 @@ class TaskRegistry:
         )
         if is_set(func):
             self._functions[task_id] = func
+            executor = self.job_executors[task.job_executor]
+            if isinstance(executor, ThreadPoolJobExecutor) and not _is_async(func):
+                executor.prepare()  # its threads start before its first jobs
         await self.data_store.add_task(task)
         self._tasks[task_id] = task
         return task

@@ -38,7 +38,7 @@ class ThreadPoolJobExecutor(JobExecutor):
         for a free slot
     """
 
-    __slots__ = ("_pool", "_warm_up", "max_workers")
+    __slots__ = ("_pool", "_threads_wanted", "_warm_up", "max_workers")
 
     def __init__(self, max_workers: int = 40) -> None:
         if max_workers < 1:
@@ -46,6 +46,7 @@ class ThreadPoolJobExecutor(JobExecutor):
         self.max_workers = max_workers
         self._pool: ThreadPoolExecutor | None = None
         self._warm_up: threading.Barrier | None = None
+        self._threads_wanted = False
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(max_workers={self.max_workers})"
@@ -56,10 +57,29 @@ class ThreadPoolJobExecutor(JobExecutor):
         self._pool = ThreadPoolExecutor(
             self.max_workers, thread_name_prefix="apsnb-job"
         )
-        # Start every thread now, so the first burst of jobs does not wait for them
-        # (each start blocks until its thread runs: 5 to 20 ms of the loop's time for
-        # 40 of them on a busy machine). A thread of its own starts them, keeping all
-        # the workers busy at once: the pool would reuse an idle one instead.
+        self._warm_up = None
+        if self._threads_wanted:
+            self._start_threads()
+
+    def prepare(self) -> None:
+        """Start the worker threads in the background: now if the executor runs,
+        else when it starts. The scheduler calls it when a plain function is given
+        to this executor, so that its first jobs find their threads ready."""
+        self._threads_wanted = True
+        if self._pool is not None and self._warm_up is None:
+            self._start_threads()
+
+    def _start_threads(self) -> None:
+        """Start every worker thread, so a burst of jobs does not wait for them.
+
+        Each start blocks until its thread runs: 5 to 20 ms of the loop's time for 40
+        of them on a busy machine. A thread of its own starts them, keeping all the
+        workers busy at once (the pool would reuse an idle one instead). Done when a
+        plain function is given to the executor (:meth:`prepare`) or at the first
+        job that needs a thread, not at start: a scheduler whose jobs are all
+        ``async def`` never pays for threads.
+        """
+        assert self._pool is not None
         self._warm_up = threading.Barrier(self.max_workers)
         threading.Thread(
             target=_start_threads,
@@ -81,6 +101,8 @@ class ThreadPoolJobExecutor(JobExecutor):
             return await func(*job.args, **job.kwargs)
         if self._pool is None:
             await self.start()
+        if self._warm_up is None:
+            self._start_threads()
         # The job's context (``current_job``) goes with it into the thread.
         context = contextvars.copy_context()
         call = partial(context.run, func, *job.args, **job.kwargs)
