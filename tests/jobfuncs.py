@@ -55,3 +55,14 @@ class Greeter:
     @classmethod
     def default(cls) -> Greeter:
         return cls("hello")
+
+
+#: (fire time, start deadline) of each record_deadline job run in this process.
+DEADLINES: list[tuple[Any, Any]] = []
+
+
+def record_deadline() -> None:
+    from apsnb import current_job
+
+    job = current_job.get()
+    DEADLINES.append((job.scheduled_fire_time, job.start_deadline))

@@ -219,10 +219,10 @@ async def test_a_short_fault_after_a_long_one_causes_a_short_outage(
 ) -> None:
     import sqlite3
 
-    from apsnb._schedulers import _runtime
+    from apsnb._schedulers import _backoff
     from apsnb.datastores.sqlite import RetrySettings
 
-    monkeypatch.setattr(_runtime, "FIRST_PAUSE", 0.1)
+    monkeypatch.setattr(_backoff, "FIRST_PAUSE", 0.1)
     path = tmp_path / "b.sqlite"
     store = SQLiteDataStore(
         path,

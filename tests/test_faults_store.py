@@ -91,7 +91,7 @@ def running(scheduler: AsyncScheduler) -> Any:
 
     async def condition() -> bool:
         runtime = scheduler._runtime
-        return runtime is not None and bool(runtime.running_jobs)
+        return runtime is not None and bool(runtime.jobs.running_jobs)
 
     return condition
 

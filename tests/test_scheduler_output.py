@@ -73,7 +73,7 @@ async def test_captured_jobs_report_what_they_print_and_the_streams_stay_quiet(
     # The traceback starts at the job's function, not in the scheduler's machinery.
     first_frame = failed.exception_traceback.splitlines()[1]
     assert first_frame.endswith(", in failing"), first_frame
-    assert "_runtime.py" not in failed.exception_traceback
+    assert "_job_runner.py" not in failed.exception_traceback
     # The failure is logged below WARNING: Python's last-resort handler (a notebook
     # with no logging set up) prints nothing.
     [record] = [r for r in caplog.records if "raised" in r.getMessage()]

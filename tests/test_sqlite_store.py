@@ -730,3 +730,50 @@ async def test_a_scheduler_runs_jobs_and_finds_its_schedules_after_a_restart(
         [schedule] = await scheduler.get_schedules()
         assert (schedule.id, schedule.args) == ("daily", (1, 2))
         assert schedule.trigger == trigger
+
+
+@pytest.mark.anyio
+async def test_a_task_changed_by_another_process_is_used_within_the_poll_interval(
+    tmp_path: Path,
+) -> None:
+    """The scheduler keeps the tasks it read; on a file other processes change
+    without telling it, it reads them again at least every poll interval."""
+    import anyio
+
+    from apsnb import AsyncScheduler
+    from tests import jobfuncs
+
+    path = tmp_path / "shared.sqlite"
+    jobfuncs.DEADLINES.clear()
+
+    def graces() -> list[float]:
+        return [
+            (deadline - fire_time).total_seconds()
+            for fire_time, deadline in jobfuncs.DEADLINES
+        ]
+
+    async with AsyncScheduler(SQLiteDataStore(path, poll_interval=0.2)) as scheduler:
+        await scheduler.configure_task(jobfuncs.record_deadline, misfire_grace_time=60)
+        await scheduler.add_schedule(
+            jobfuncs.record_deadline, IntervalTrigger(seconds=0.05), id="often"
+        )
+        await scheduler.start_in_background()
+        with anyio.fail_after(5):
+            while not graces():
+                await anyio.sleep(0.02)
+        assert set(graces()) == {60}
+        # Another process (another store on the file: no events reach this one).
+        other = SQLiteDataStore(path)
+        other.start(LocalEventBroker())
+        [task] = other.get_tasks()
+        other.add_task(task.copy(misfire_grace_time=timedelta(seconds=5)))
+        changed_at = time.monotonic()
+        with anyio.fail_after(5):
+            while 5 not in graces():
+                await anyio.sleep(0.02)
+        seen_after = time.monotonic() - changed_at
+        other.stop()
+        await scheduler.stop()
+    assert seen_after < 1.0, seen_after
+    # Once seen, the new setting is used from then on.
+    assert set(graces()[graces().index(5) :]) == {5}

@@ -205,7 +205,7 @@ async def test_a_job_a_worker_may_not_run_is_left_to_one_that_may(
     async with AsyncScheduler(path, identity="strict", lease_duration=0.5) as strict:
         await strict.start_in_background()
         await anyio.sleep(0.3)  # it has looked, and passed the job over
-        assert strict._runtime is not None and strict._runtime.skip_tasks == {"sum"}
+        assert strict._runtime is not None and strict._runtime.tasks.skip == {"sum"}
         store = SQLiteDataStore(path, allowed_modules=["tests.jobfuncs"])
         async with AsyncScheduler(store, identity="trusting") as trusting:
             await trusting.start_in_background()

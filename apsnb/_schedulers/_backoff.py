@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ("Backoff",)
+__all__ = ("FIRST_PAUSE", "MAX_IDLE_SECONDS", "Backoff", "loop_backoff")
+
+#: The longest the scheduler's loops sleep without looking at the store: a safety net
+#: for stores shared with other processes that publish no events here (SQLite).
+MAX_IDLE_SECONDS = 60.0
+#: The first pause of a loop after a failure (a store that stays unreachable after its
+#: own retries); pauses double up to MAX_IDLE_SECONDS, and start again here after a
+#: success.
+FIRST_PAUSE = 1.0
 
 
 class Backoff:
@@ -26,3 +34,8 @@ class Backoff:
     def succeeded(self) -> None:
         """Start again from the shortest pause."""
         self._next = self.initial
+
+
+def loop_backoff() -> Backoff:
+    """The pauses of a scheduler loop that failed."""
+    return Backoff(FIRST_PAUSE, MAX_IDLE_SECONDS)

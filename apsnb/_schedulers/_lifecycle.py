@@ -154,9 +154,9 @@ class SchedulerLifecycle:
         if seconds and runtime is not None and self._state is RunState.started:
             assert loop is not None
             if loop is asyncio.get_running_loop():
-                await runtime.drain(seconds)
+                await runtime.jobs.drain(seconds)
             else:
-                drained = asyncio.run_coroutine_threadsafe(runtime.drain(seconds), loop)
+                drained = asyncio.run_coroutine_threadsafe(runtime.jobs.drain(seconds), loop)
                 await asyncio.wrap_future(drained)
         if self._state in (RunState.starting, RunState.started) and loop and requested:
             self._state = RunState.stopping

@@ -422,13 +422,13 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
         )
         # Run here, the job's own result (its exception, its return value) is kept
         # in memory for this call: a store may keep only part of it.
-        runtime.awaited.add(job.id)
+        runtime.jobs.awaited.add(job.id)
         try:
             await self.data_store.add_job(job)
             stored = await self.get_job_result(job.id)
         finally:
-            runtime.awaited.discard(job.id)
-            local = runtime.local_results.pop(job.id, None)
+            runtime.jobs.awaited.discard(job.id)
+            local = runtime.jobs.local_results.pop(job.id, None)
         return outcome_of(stored, local)
 
     # Events
