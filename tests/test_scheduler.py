@@ -538,3 +538,49 @@ async def test_a_trigger_that_turns_naive_finishes_its_schedule_only(
     await wait_for(lambda: len(runs) == 1)  # the first fire time's job
     assert await scheduler.run_job(add, args=(2, 2)) == 4  # the loop still runs
     assert await scheduler.get_schedules() == []
+
+
+class Concurrency:
+    """Counts the jobs running at once, from any thread."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = self.most = self.done = 0
+
+    def run(self) -> None:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        time.sleep(0.05)
+        with self.lock:
+            self.now -= 1
+            self.done += 1
+
+
+CONCURRENCY = Concurrency()
+
+
+def counted_job() -> None:
+    CONCURRENCY.run()
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+async def test_max_concurrent_jobs_holds_when_fired_and_queued_jobs_meet(
+    store: str, tmp_path: Any
+) -> None:
+    """Jobs claimed as their schedules fire and jobs the job loop claims share one
+    limit, also with a store called in worker threads (SQLite)."""
+    global CONCURRENCY
+    CONCURRENCY = Concurrency()
+    data_store = None if store == "memory" else tmp_path / "jobs.sqlite"
+    async with AsyncScheduler(data_store, max_concurrent_jobs=3) as scheduler:
+        start = now() - timedelta(seconds=1)
+        for number in range(12):
+            await scheduler.add_schedule(
+                counted_job, IntervalTrigger(hours=1, start_time=start), id=f"s{number}"
+            )
+        await scheduler.start_in_background()
+        for _ in range(12):
+            await scheduler.add_job(counted_job)
+        await wait_for(lambda: CONCURRENCY.done == 24, timeout=20)
+    assert CONCURRENCY.most == 3
