@@ -19,7 +19,7 @@ from typing import Any
 from .._events import Event
 from ..abc import EventCallback, Subscription
 
-__all__ = ("DeliveryCore", "LocalSubscription")
+__all__ = ("CoreView", "DeliveryCore", "LocalSubscription")
 
 logger = logging.getLogger("apsnb.eventbrokers")
 
@@ -205,6 +205,34 @@ class DeliveryCore:
                 "an event callback's coroutine raised an exception",
                 exc_info=exception,
             )
+
+
+class CoreView:
+    """``subscribe()`` for a broker that delivers in this process through a
+    :class:`DeliveryCore`, its ``_core``."""
+
+    __slots__ = ()
+
+    _core: DeliveryCore
+
+    def subscribe(
+        self,
+        callback: EventCallback,
+        event_types: Iterable[type[Event]] | None = None,
+        *,
+        one_shot: bool = False,
+    ) -> LocalSubscription:
+        """Call ``callback(event)`` for each event of the given types (default: all).
+
+        A base class such as ``DataStoreEvent`` selects all its subclasses. A broker
+        that connects processes calls it for the events of the other processes too.
+
+        :param one_shot: unsubscribe after the first matching event (delivered exactly
+            once, even when several threads publish at the same time)
+        :raises TypeError: if ``callback`` is a coroutine function and this thread has
+            no running event loop to await it on
+        """
+        return self._core.subscribe(callback, event_types, one_shot)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

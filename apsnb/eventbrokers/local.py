@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Self
 
 from .._events import Event
-from ..abc import AsyncEventBroker, EventBroker, EventCallback
-from ._delivery import DeliveryCore, LocalSubscription
+from ..abc import AsyncEventBroker, EventBroker
+from ._delivery import CoreView, DeliveryCore, LocalSubscription
 
 __all__ = ("AsyncLocalEventBroker", "LocalEventBroker", "LocalSubscription")
 
 
-class LocalEventBroker(EventBroker):
+class _LocalBroker(CoreView):
+    """What the synchronous and the async local broker share: a core of their own, or
+    one shared with another broker."""
+
+    __slots__ = ("_core",)
+
+    def __init__(self) -> None:
+        self._core = DeliveryCore()
+
+    @classmethod
+    def _sharing(cls, core: DeliveryCore) -> Self:
+        """Return a broker delivering through ``core`` (a view of another broker)."""
+        broker = cls.__new__(cls)
+        broker._core = core
+        return broker
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class LocalEventBroker(_LocalBroker, EventBroker):
     """Delivers events to subscribers in this process (synchronous, thread safe).
 
     Where a callback runs depends on where ``subscribe()`` was called: from async code
@@ -25,20 +45,7 @@ class LocalEventBroker(EventBroker):
     ``start()`` resumes delivery. Subscriptions survive a stop.
     """
 
-    __slots__ = ("_core",)
-
-    def __init__(self) -> None:
-        self._core = DeliveryCore()
-
-    @classmethod
-    def _sharing(cls, core: DeliveryCore) -> LocalEventBroker:
-        """Return a broker delivering through ``core`` (a view of another broker)."""
-        broker = cls.__new__(cls)
-        broker._core = core
-        return broker
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+    __slots__ = ()
 
     def start(self) -> None:
         self._core.start()
@@ -58,26 +65,8 @@ class LocalEventBroker(EventBroker):
     def publish_local(self, event: Event) -> None:
         self._core.publish(event)
 
-    def subscribe(
-        self,
-        callback: EventCallback,
-        event_types: Iterable[type[Event]] | None = None,
-        *,
-        one_shot: bool = False,
-    ) -> LocalSubscription:
-        """Call ``callback(event)`` for each event of the given types (default: all).
 
-        A base class such as ``DataStoreEvent`` selects all its subclasses.
-
-        :param one_shot: unsubscribe after the first matching event (delivered exactly
-            once, even when several threads publish at the same time)
-        :raises TypeError: if ``callback`` is a coroutine function and this thread has
-            no running event loop to await it on
-        """
-        return self._core.subscribe(callback, event_types, one_shot)
-
-
-class AsyncLocalEventBroker(AsyncEventBroker):
+class AsyncLocalEventBroker(_LocalBroker, AsyncEventBroker):
     """Delivers events to subscribers in this process (asynchronous, task safe).
 
     The async twin of :class:`LocalEventBroker`, with the same rules for where
@@ -86,20 +75,7 @@ class AsyncLocalEventBroker(AsyncEventBroker):
     thread's loop is handed over to that loop.
     """
 
-    __slots__ = ("_core",)
-
-    def __init__(self) -> None:
-        self._core = DeliveryCore()
-
-    @classmethod
-    def _sharing(cls, core: DeliveryCore) -> AsyncLocalEventBroker:
-        """Return a broker delivering through ``core`` (a view of another broker)."""
-        broker = cls.__new__(cls)
-        broker._core = core
-        return broker
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+    __slots__ = ()
 
     async def start(self) -> None:
         self._core.start()
@@ -113,16 +89,3 @@ class AsyncLocalEventBroker(AsyncEventBroker):
 
     async def publish_local(self, event: Event) -> None:
         self._core.publish(event)
-
-    def subscribe(
-        self,
-        callback: EventCallback,
-        event_types: Iterable[type[Event]] | None = None,
-        *,
-        one_shot: bool = False,
-    ) -> LocalSubscription:
-        """Call ``callback(event)`` for each event of the given types (default: all).
-
-        See :meth:`LocalEventBroker.subscribe`.
-        """
-        return self._core.subscribe(callback, event_types, one_shot)

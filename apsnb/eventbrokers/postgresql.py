@@ -11,13 +11,12 @@ import logging
 import queue
 import threading
 import uuid
-from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import psycopg
 
 from .._events import Event
-from ..abc import EventBroker, EventCallback
+from ..abc import EventBroker
 from ..datastores._postgresql_errors import (
     describe,
     is_temporary,
@@ -25,7 +24,7 @@ from ..datastores._postgresql_errors import (
     server_answers,
 )
 from ..datastores._postgresql_schema import quote
-from ._delivery import DeliveryCore, LocalSubscription
+from ._delivery import CoreView, DeliveryCore
 from ._wire import decode, dumps, encode
 
 __all__ = ("PostgreSQLEventBroker",)
@@ -37,7 +36,7 @@ MAX_PAYLOAD = 7900
 _STOP = object()
 
 
-class PostgreSQLEventBroker(EventBroker):
+class PostgreSQLEventBroker(CoreView, EventBroker):
     """Delivers events to subscribers in this process and, through PostgreSQL's
     ``LISTEN``/``NOTIFY``, in every process listening on the same channel.
 
@@ -130,17 +129,6 @@ class PostgreSQLEventBroker(EventBroker):
 
     def publish_local(self, event: Event) -> None:
         self._core.publish(event)
-
-    def subscribe(
-        self,
-        callback: EventCallback,
-        event_types: Iterable[type[Event]] | None = None,
-        *,
-        one_shot: bool = False,
-    ) -> LocalSubscription:
-        """Call ``callback(event)`` for each event of the given types (default: all),
-        from this process and others (see :meth:`LocalEventBroker.subscribe`)."""
-        return self._core.subscribe(callback, event_types, one_shot)
 
     # The connections
 
