@@ -117,6 +117,25 @@ def load_zoned_datetime(value: str | None) -> datetime | None:
     return parsed.astimezone(parse_timezone_key(zone[:-1]))  # type: ignore[union-attr]
 
 
+def dump_fire_times(times: list[datetime | None] | None) -> list[str | None] | None:
+    """Child triggers' next fire times as plain data (``None``: not asked yet)."""
+    return None if times is None else [dump_zoned_datetime(time) for time in times]
+
+
+def load_fire_times(
+    data: Any, triggers: list[Any], key: str
+) -> list[datetime | None] | None:
+    """The next fire times :func:`dump_fire_times` saved, one for each of ``triggers``.
+
+    :raises ValueError: if there is not one for each trigger
+    """
+    if data is None:
+        return None
+    if len(data) != len(triggers):
+        raise ValueError(f"{key} does not match triggers")
+    return [load_zoned_datetime(time) for time in data]
+
+
 def dump_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 

@@ -10,10 +10,10 @@ from typing import Any
 from .._converters import as_int, as_timedelta, as_trigger_list
 from .._exceptions import InvalidTriggerArgument, MaxIterationsReached
 from .._state import (
+    dump_fire_times,
     dump_trigger,
-    dump_zoned_datetime,
+    load_fire_times,
     load_trigger,
-    load_zoned_datetime,
     require_version,
     restoring,
 )
@@ -44,22 +44,16 @@ class _CombiningTrigger(Trigger):
         return {
             "version": 1,
             "triggers": [dump_trigger(trigger) for trigger in self.triggers],
-            "next_fire_times": None
-            if self._pending is None
-            else [dump_zoned_datetime(time) for time in self._pending],
+            "next_fire_times": dump_fire_times(self._pending),
         }
 
     def _restore(self, state: Any) -> Any:
         state = require_version(self, state, 1)
         with restoring(self):
             self.triggers = [load_trigger(child) for child in state["triggers"]]
-            pending = state["next_fire_times"]
-            if pending is None:
-                self._pending = None
-            elif len(pending) != len(self.triggers):
-                raise ValueError("next_fire_times does not match triggers")
-            else:
-                self._pending = [load_zoned_datetime(time) for time in pending]
+            self._pending = load_fire_times(
+                state["next_fire_times"], self.triggers, "next_fire_times"
+            )
         return state
 
     def _start(self) -> list[datetime | None]:

@@ -13,10 +13,10 @@ from .._exceptions import (
     MaxSkipsReached,
 )
 from .._state import (
+    dump_fire_times,
     dump_trigger,
-    dump_zoned_datetime,
+    load_fire_times,
     load_trigger,
-    load_zoned_datetime,
     require_version,
     restoring,
 )
@@ -130,9 +130,7 @@ class ExcludeTrigger(Trigger):
             "dates": sorted(value.isoformat() for value in self.dates),
             "triggers": [dump_trigger(trigger) for trigger in self.triggers],
             "max_skips": self.max_skips,
-            "next_excluded_times": None
-            if self._pending is None
-            else [dump_zoned_datetime(time) for time in self._pending],
+            "next_excluded_times": dump_fire_times(self._pending),
         }
 
     def __setstate__(self, state: Any) -> None:
@@ -144,13 +142,9 @@ class ExcludeTrigger(Trigger):
             )
             self.triggers = [load_trigger(trigger) for trigger in state["triggers"]]
             self.max_skips = as_int(state["max_skips"], "max_skips")
-            pending = state["next_excluded_times"]
-            if pending is None:
-                self._pending = None
-            elif len(pending) != len(self.triggers):
-                raise ValueError("next_excluded_times does not match triggers")
-            else:
-                self._pending = [load_zoned_datetime(time) for time in pending]
+            self._pending = load_fire_times(
+                state["next_excluded_times"], self.triggers, "next_excluded_times"
+            )
 
     def __repr__(self) -> str:
         fields = [repr(self.trigger)]
