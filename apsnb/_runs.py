@@ -79,22 +79,7 @@ class RunRecord:
         cls, job: Job, result: JobResult, scheduler_id: str | None
     ) -> RunRecord:
         """The record of a job that ended with ``result``."""
-        exception = result.exception
-        if exception is None and result.outcome is JobOutcome.success:
-            # The common case, kept short: a record is written for every job.
-            value = result.return_value
-            return cls(
-                task_id=job.task_id,
-                outcome=JobOutcome.success,
-                finished_at=result.finished_at,
-                schedule_id=job.schedule_id,
-                job_id=job.id,
-                scheduled_fire_time=job.scheduled_fire_time,
-                started_at=result.started_at,
-                scheduler_id=scheduler_id,
-                output_path=None if value is None else _output_path(result),
-            )
-        return cls(
+        record = cls(
             task_id=job.task_id,
             outcome=result.outcome,
             finished_at=result.finished_at,
@@ -103,11 +88,19 @@ class RunRecord:
             scheduled_fire_time=job.scheduled_fire_time,
             started_at=result.started_at,
             scheduler_id=scheduler_id,
-            reason=_reason(job, result, scheduler_id),
-            exception_type=None if exception is None else exception_type(exception),
-            exception_message=None if exception is None else _message(exception),
-            output_path=_output_path(result),
         )
+        exception = result.exception
+        if exception is None and result.outcome is JobOutcome.success:
+            # The common case, kept short: a record is written for every job.
+            if result.return_value is not None:
+                record.output_path = _output_path(result)
+            return record
+        record.reason = _reason(job, result, scheduler_id)
+        if exception is not None:
+            record.exception_type = exception_type(exception)
+            record.exception_message = _message(exception)
+        record.output_path = _output_path(result)
+        return record
 
     @classmethod
     def coalesced(
