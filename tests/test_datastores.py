@@ -122,6 +122,23 @@ async def test_a_blocking_store_gets_one_call_at_a_time() -> None:
     assert time.monotonic() - start >= 0.4
 
 
+class SlowParallelStore(SlowStore):
+    """A blocking store that takes two calls side by side."""
+
+    parallel_calls: ClassVar[int] = 2
+
+
+async def test_a_store_that_takes_parallel_calls_gets_them_side_by_side() -> None:
+    store = SlowParallelStore()
+    async_store = await started(store)
+    start = time.monotonic()
+    async with anyio.create_task_group() as task_group:
+        for _ in range(2):
+            task_group.start_soon(async_store.get_tasks)
+    assert time.monotonic() - start < 0.35
+    assert len(set(store.threads)) == 2
+
+
 async def test_the_memory_store_is_called_on_the_loop() -> None:
     store = RecordingMemoryStore()
     async_store = await started(store)

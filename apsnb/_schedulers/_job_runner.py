@@ -49,6 +49,9 @@ class JobRunner:
         #: Finished jobs waiting to be released, and the task releasing them.
         self._releases: list[tuple[Job, JobResult]] = []
         self._releasing: asyncio.Task[None] | None = None
+        #: How many of the jobs in running_jobs are finished, their results being
+        #: stored (at most one batch: the jobs that finish meanwhile wait for it).
+        self.storing = 0
         self._release_backoff = loop_backoff()
         #: Jobs whose result a ``run_job`` call waits for, and those results as they
         #: were in memory (with the exception and return value a store may not keep).
@@ -202,7 +205,16 @@ class JobRunner:
         try:
             while self._releases:
                 batch, self._releases = self._releases, []
-                if await self._store_releases(batch):
+                # These jobs no longer run: their slots may take new jobs while
+                # their results are stored (by a store that takes calls side by
+                # side, the claim overlaps this release).
+                self.storing = len(batch)
+                self.jobs_changed.set()
+                try:
+                    stored = await self._store_releases(batch)
+                finally:
+                    self.storing = 0
+                if stored:
                     for released, released_result in batch:
                         await self._announce(released, released_result)
                 for released, _ in batch:

@@ -220,6 +220,7 @@ class Runtime:
         return (
             self.scheduler.max_concurrent_jobs
             - len(self.jobs.running_jobs)
+            + self.jobs.storing
             - self._claiming
         )
 

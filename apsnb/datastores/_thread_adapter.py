@@ -84,9 +84,13 @@ class _SyncDataStoreAdapter(AsyncDataStore):
         if self._inline:
             return func(*args, **kwargs)
         if self._thread is None:
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="apsnb-store")
-        # One thread of our own, so calls run one at a time, in the order issued: a
-        # cheaper hop than anyio.to_thread with a limiter (a few per job). Shielded:
+            self._thread = ThreadPoolExecutor(
+                getattr(self._store, "parallel_calls", 1),
+                thread_name_prefix="apsnb-store",
+            )
+        # Threads of our own, a cheaper hop than anyio.to_thread with a limiter (a
+        # few per job): one, so that calls run one at a time, in the order issued,
+        # unless the store takes calls side by side (``parallel_calls``). Shielded:
         # a cancelled caller still waits for the call to finish (see the module).
         future = self._thread.submit(partial(func, *args, **kwargs))
         with anyio.CancelScope(shield=True):

@@ -100,6 +100,9 @@ class PostgreSQLDataStore(DataStore):
 
     #: Calls wait on the network: the scheduler runs them in a worker thread.
     blocking: ClassVar[bool] = True
+    #: Calls the scheduler may make side by side, each on a connection of the pool:
+    #: a claim of new jobs need not wait for the release of finished ones.
+    parallel_calls: ClassVar[int] = 2
 
     def __init__(
         self,
