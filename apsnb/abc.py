@@ -133,6 +133,16 @@ class EventBroker(metaclass=ABCMeta):
     def publish_local(self, event: Event) -> None:
         """Deliver ``event`` to this process's subscribers only."""
 
+    def wants(self, event_type: type[Event]) -> bool:
+        """Whether an event of ``event_type`` published now may reach a subscriber.
+
+        A publisher may skip making an event nobody wants: a scheduler publishes
+        several per job, and some (``JobAcquired``, ``JobRemoved``) usually have no
+        subscriber. This default says yes, as a broker that connects processes
+        must: it cannot know who listens elsewhere.
+        """
+        return True
+
     @abstractmethod
     def subscribe(
         self,
@@ -167,6 +177,11 @@ class AsyncEventBroker(metaclass=ABCMeta):
     @abstractmethod
     async def publish_local(self, event: Event) -> None:
         """Deliver ``event`` to this process's subscribers only."""
+
+    def wants(self, event_type: type[Event]) -> bool:
+        """See :meth:`EventBroker.wants`. Not a coroutine: a quick look, which may
+        be taken from any thread."""
+        return True
 
     @abstractmethod
     def subscribe(

@@ -448,3 +448,37 @@ async def test_other_async_brokers_are_called_on_their_loop_from_worker_threads(
     await wait_for(lambda: received)
     assert broker.publishing_threads == [threading.get_ident()]
     await anyio.to_thread.run_sync(view.stop)
+
+
+def test_wants_says_whether_an_event_would_reach_a_subscriber() -> None:
+    from apsnb._events import JobAcquired, JobRemoved, SchedulerEvent
+
+    broker = LocalEventBroker()
+    assert not broker.wants(JobAcquired)
+    subscription = broker.subscribe(lambda event: None, {SchedulerEvent})
+    assert broker.wants(JobAcquired)  # a base class takes its subclasses
+    assert not broker.wants(JobRemoved)
+    subscription.unsubscribe()
+    assert not broker.wants(JobAcquired)
+    with broker.subscribe(lambda event: None):  # every event
+        assert broker.wants(JobRemoved)
+    # The async twin sharing the subscribers, and a view from threads, say the same.
+    async_view = as_async_broker(broker)
+    with broker.subscribe(lambda event: None, {JobRemoved}):
+        assert async_view.wants(JobRemoved)
+        assert as_sync_broker(async_view).wants(JobRemoved)
+        assert not async_view.wants(JobAcquired)
+
+
+class _ForwardingBroker(LocalEventBroker):
+    """A broker that, like one connecting processes, cannot know who listens."""
+
+    def wants(self, event_type: type) -> bool:
+        return EventBroker.wants(self, event_type)
+
+
+def test_a_broker_that_cannot_tell_wants_every_event() -> None:
+    from apsnb._events import JobAcquired
+
+    assert _ForwardingBroker().wants(JobAcquired)
+    assert as_async_broker(_ForwardingBroker()).wants(JobAcquired)

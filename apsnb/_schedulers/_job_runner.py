@@ -66,18 +66,20 @@ class JobRunner:
             return
         self.jobs_taken.set()
         identity = self.scheduler.identity
-        publish = self.scheduler.event_broker.publish_local
+        broker = self.scheduler.event_broker
+        announce = broker.wants(JobAcquired)  # rarely: events cost a µs or two each
         for job in jobs:
             self.running_jobs.add(job.id)
-            await publish(
-                JobAcquired(
-                    job_id=job.id,
-                    scheduler_id=identity,
-                    task_id=job.task_id,
-                    schedule_id=job.schedule_id,
-                    scheduled_start=job.scheduled_start,
+            if announce:
+                await broker.publish_local(
+                    JobAcquired(
+                        job_id=job.id,
+                        scheduler_id=identity,
+                        task_id=job.task_id,
+                        schedule_id=job.schedule_id,
+                        scheduled_start=job.scheduled_start,
+                    )
                 )
-            )
             self._start_job(job)
 
     def _start_job(self, job: Job) -> None:

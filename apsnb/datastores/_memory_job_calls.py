@@ -29,6 +29,12 @@ class JobCalls:
     _runs: RunLog
     _event_broker: EventBroker | None
 
+    def _wants(self, event_type: type[Event]) -> bool:
+        """Whether an event of ``event_type`` would reach anyone: events cost a µs
+        or two each to make, and a job's ``JobRemoved`` usually has no subscriber."""
+        broker = self._event_broker
+        return broker is not None and broker.wants(event_type)
+
     def _publish(self, events: list[Event]) -> None:
         # Called without the lock held: a subscriber may call back into the store.
         broker = self._event_broker
@@ -112,6 +118,7 @@ class JobCalls:
         self, scheduler_id: str, results: Sequence[tuple[Job, JobResult]]
     ) -> None:
         events: list[Event] = []
+        announce = self._wants(JobRemoved)
         with self._lock:
             records = []
             for job, result in results:
@@ -122,7 +129,10 @@ class JobCalls:
                         records.append(
                             RunRecord.for_result(stored, result, scheduler_id)
                         )
-                    events.append(JobRemoved(job_id=job.id, task_id=stored.task_id))
+                    if announce:
+                        events.append(
+                            JobRemoved(job_id=job.id, task_id=stored.task_id)
+                        )
                 else:
                     # Gone: taken over while it ran? Its late result is the real one.
                     self._jobs.replace_abandoned(job.id, result)

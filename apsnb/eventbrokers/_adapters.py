@@ -91,6 +91,9 @@ class _SyncBrokerInThreads(AsyncEventBroker):
     async def publish_local(self, event: Event) -> None:
         await anyio.to_thread.run_sync(self._broker.publish_local, event)
 
+    def wants(self, event_type: type[Event]) -> bool:
+        return self._broker.wants(event_type)
+
     def subscribe(
         self,
         callback: EventCallback,
@@ -137,6 +140,9 @@ class _AsyncBrokerFromThreads(EventBroker):
 
     def publish_local(self, event: Event) -> None:
         anyio.from_thread.run(self._broker.publish_local, event)
+
+    def wants(self, event_type: type[Event]) -> bool:
+        return self._broker.wants(event_type)  # a quick look, safe from any thread
 
     def subscribe(
         self,

@@ -50,9 +50,11 @@ class LocalSubscription(Subscription):
         self.active = False
         self.core.remove(self)
 
-    def accepts(self, event: Event) -> bool:
-        """Return whether ``event`` is of one of the subscribed types."""
-        return self.event_types is None or isinstance(event, tuple(self.event_types))
+    def accepts(self, event_class: type[Event]) -> bool:
+        """Return whether events of ``event_class`` are of the subscribed types."""
+        return self.event_types is None or issubclass(
+            event_class, tuple(self.event_types)
+        )
 
 
 class DeliveryCore:
@@ -119,17 +121,29 @@ class DeliveryCore:
                 del self._subscriptions[subscription]
                 self._recipients.clear()
 
+    def _recipients_of(
+        self, event_class: type[Event]
+    ) -> tuple[LocalSubscription, ...]:
+        """The subscriptions events of ``event_class`` go to (call with the lock)."""
+        matching = self._recipients.get(event_class)
+        if matching is None:
+            matching = self._recipients[event_class] = tuple(
+                sub for sub in self._subscriptions if sub.accepts(event_class)
+            )
+        return matching
+
+    def wants(self, event_class: type[Event]) -> bool:
+        """Whether an event of ``event_class`` published now would reach anyone."""
+        with self._lock:
+            return bool(self._recipients_of(event_class))
+
     def publish(self, event: Event) -> None:
         event_class = type(event)
         with self._lock:
             if self._stopped:
                 logger.debug("broker is stopped; dropped %r", event)
                 return
-            matching = self._recipients.get(event_class)
-            if matching is None:
-                matching = self._recipients[event_class] = tuple(
-                    sub for sub in self._subscriptions if sub.accepts(event)
-                )
+            matching = self._recipients_of(event_class)
             if not matching:
                 return
             # Removed under the lock so that of two concurrent publishers, only one

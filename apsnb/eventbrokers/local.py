@@ -30,6 +30,9 @@ class _LocalBroker(CoreView):
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
+    def wants(self, event_type: type[Event]) -> bool:
+        return self._core.wants(event_type)
+
 
 class LocalEventBroker(_LocalBroker, EventBroker):
     """Delivers events to subscribers in this process (synchronous, thread safe).
