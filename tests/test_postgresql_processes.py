@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote_plus
@@ -23,19 +22,18 @@ from urllib.parse import quote_plus
 import psycopg
 import pytest
 
-from apsnb import AsyncScheduler, JobOutcome
+from apsnb import AsyncScheduler
+from apsnb.abc import DataStore
 from apsnb.triggers.date import DateTrigger
 
 from .postgres_support import is_local_cluster, postgres_url
-from .process_harness import REPO, wait_for, with_scheduler, workers
-from .process_jobs import RUNS_ENV, read_runs, record_run, slow_run
-from .test_sqlite_processes import (
-    IN_FLIGHT_SECONDS,
-    add_interval_schedules,
-    fire_times,
-    key,
-    started,
+from .process_checks import (
+    SharedStore,
+    check_killed_worker_s_work_is_taken_over_or_abandoned,
+    run_every_fire_time_once,
 )
+from .process_harness import REPO, wait_for, with_scheduler, workers
+from .process_jobs import RUNS_ENV, read_runs, record_run
 
 __all__ = ("postgres_url",)
 
@@ -43,28 +41,32 @@ pytestmark = pytest.mark.skipif(
     not hasattr(__import__("signal"), "SIGKILL"), reason="needs POSIX signals"
 )
 
-LEAD_SECONDS = 3.0
+
+class SharedSchema(SharedStore):
+    """A schema of the test's own, named in the URL (the ``search_path`` option)."""
+
+    mark = "%s"
+
+    def __init__(self, postgres_url: str) -> None:
+        self.schema = f"processes_{uuid.uuid4().hex[:8]}"
+        option = quote_plus(f"-csearch_path={self.schema}")
+        super().__init__(f"{postgres_url}?options={option}")
+        with psycopg.connect(self.location, autocommit=True) as connection:
+            connection.execute(f'CREATE SCHEMA "{self.schema}"')
+
+    def rows(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+        with psycopg.connect(self.location) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def open(self) -> DataStore:
+        from apsnb.datastores.postgresql import PostgreSQLDataStore
+
+        return PostgreSQLDataStore(self.location)
 
 
 @pytest.fixture
-def store_url(postgres_url: str) -> str:
-    """The database's URL, with a schema of this test's own (the store's option)."""
-    schema = f"processes_{uuid.uuid4().hex[:8]}"
-    return f"{postgres_url}?options={quote_plus(f'-csearch_path={schema}')}"
-
-
-def schema_of(url: str) -> str:
-    return url.split("search_path%3D")[1]
-
-
-def query(url: str, sql: str, *params: object) -> list[tuple[object, ...]]:
-    with psycopg.connect(url) as connection:
-        return connection.execute(sql, params).fetchall()
-
-
-def create_schema(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema_of(url)}"')
+def shared(postgres_url: str) -> SharedSchema:
+    return SharedSchema(postgres_url)
 
 
 def restart_server() -> None:
@@ -76,160 +78,44 @@ def restart_server() -> None:
     )
 
 
-def run_and_check_every_fire_time_once(
-    tmp_path: Path, url: str, *, restart: bool
-) -> None:
-    runs_file = tmp_path / "runs.log"
-    create_schema(url)
-    first = datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS)
-    starts = add_interval_schedules(url, 300, first, record_run)  # type: ignore[arg-type]
-    with workers(tmp_path, runs_file) as start:
-        processes = [start("run", url, f"worker-{n}") for n in range(3)]
-        for process in processes:
-            process.next_message()
-        if restart:
-            time.sleep(max(0.0, first.timestamp() + 3 - time.time()))
-            restart_server()  # every connection drops; the server is back in ~1 s
-        # Eight seconds of firing: 2,400 fire times, 300 a second.
-        time.sleep(max(0.0, first.timestamp() + 8 - time.time()))
-        stopped_at = time.time()
-        assert [process.terminate() for process in processes] == [0, 0, 0], [
-            process.log() for process in processes
-        ]
-        if restart:  # the restart was felt, and retried (logged at WARNING)
-            assert any("retrying" in process.log() for process in processes)
-    runs = started(read_runs(runs_file))
-    counts = Counter(key(run.schedule_id, run.fire_time) for run in runs)
-    assert [fire for fire, count in counts.items() if count > 1] == []
-    expected = {
-        key(schedule_id, fire_time)
-        for schedule_id, schedule_start in starts.items()
-        for fire_time in fire_times(schedule_start, stopped_at - IN_FLIGHT_SECONDS)
-    }
-    assert len(expected) >= 300 * 6
-    missing = sorted(expected - counts.keys())
-    assert missing == [], f"{len(missing)} fire times never ran: {missing[:5]}…"
-    per_process = Counter(run.pid for run in runs)
-    assert set(per_process) == {process.pid for process in processes}
-    # Nothing is left behind: every job was released, with its outcome.
-    assert query(
-        url,
+def check_nothing_left_behind(shared: SharedSchema) -> None:
+    """Every job was released, with its outcome."""
+    assert shared.rows(
         "SELECT count(*) FROM apsnb_jobs WHERE acquired_by IS NOT NULL "
         "AND acquired_until_us < 1e6 * extract(epoch FROM now())",
     ) == [(0,)]
 
 
 def test_three_processes_run_every_fire_time_exactly_once(
-    tmp_path: Path, store_url: str
+    tmp_path: Path, shared: SharedSchema
 ) -> None:
-    run_and_check_every_fire_time_once(tmp_path, store_url, restart=False)
+    run_every_fire_time_once(tmp_path, shared)
+    check_nothing_left_behind(shared)
 
 
 def test_schedulers_ride_out_a_server_restart_without_losing_or_repeating_a_fire_time(
-    tmp_path: Path, store_url: str
+    tmp_path: Path, shared: SharedSchema
 ) -> None:
-    if not is_local_cluster(store_url):
+    if not is_local_cluster(shared.location):
         pytest.skip(
             "restarts only the machine's own cluster (APSNB_TEST_POSTGRES_URL "
             "names another server)"
         )
-    run_and_check_every_fire_time_once(tmp_path, store_url, restart=True)
+
+    def restart(first: float) -> None:
+        time.sleep(max(0.0, first + 3 - time.time()))
+        restart_server()  # every connection drops; the server is back in ~1 s
+
+    _, logs = run_every_fire_time_once(tmp_path, shared, meanwhile=restart)
+    # The restart was felt, and retried (logged at WARNING).
+    assert any("retrying" in log for log in logs)
+    check_nothing_left_behind(shared)
 
 
 def test_a_killed_process_s_work_is_taken_over_or_abandoned(
-    tmp_path: Path, store_url: str
+    tmp_path: Path, shared: SharedSchema
 ) -> None:
-    runs_file = tmp_path / "runs.log"
-    create_schema(store_url)
-    lease = 3.0
-    first = datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS)
-    starts = add_interval_schedules(
-        store_url,  # type: ignore[arg-type]
-        30,
-        first,
-        slow_run,
-        args=[2.0],
-        job_result_expiration_time=600,
-    )
-    with workers(tmp_path, runs_file) as start:
-        processes = [
-            start("run", store_url, f"worker-{n}", "--lease", str(lease))
-            for n in range(3)
-        ]
-        for process in processes:
-            process.next_message()
-        victim, survivors = processes[0], processes[1:]
-
-        def victim_busy() -> bool:
-            runs = read_runs(runs_file)
-            ended = {run.job_id for run in runs if run.phase == "end"}
-            return (
-                sum(
-                    run.pid == victim.pid and run.job_id not in ended
-                    for run in started(runs)
-                )
-                >= 3
-            )
-
-        wait_for(victim_busy, 20, "the victim to run slow jobs")
-        victim.kill()  # SIGKILL: mid-job, maybe mid-transaction
-        killed_at = time.time()
-        held_jobs = query(
-            store_url,
-            "SELECT id::text, schedule_id, scheduled_fire_time FROM apsnb_jobs "
-            "WHERE acquired_by = 'worker-0'",
-        )
-        held_schedules = query(
-            store_url, "SELECT id FROM apsnb_schedules WHERE acquired_by = 'worker-0'"
-        )
-        time.sleep(max(0.0, killed_at + lease + 3 - time.time()))
-        stopped_at = time.time()
-        assert [process.terminate() for process in survivors] == [0, 0]
-    runs = read_runs(runs_file)
-    runs_started = started(runs)
-    ended = {run.job_id for run in runs if run.phase == "end"}
-
-    assert held_jobs, "the victim held no job when killed"
-    held_ids = {str(row[0]) for row in held_jobs}
-    in_flight = {
-        run.job_id
-        for run in runs_started
-        if run.pid == victim.pid and run.job_id not in ended
-    }
-    assert in_flight <= held_ids
-    outcomes = dict(
-        query(
-            store_url,
-            "SELECT job_id::text, outcome FROM apsnb_job_results "
-            "WHERE job_id = ANY(%s::uuid[])",
-            sorted(held_ids),
-        )
-    )
-    assert outcomes == dict.fromkeys(held_ids, JobOutcome.abandoned.value)
-
-    counts = Counter(key(run.schedule_id, run.fire_time) for run in runs_started)
-    assert [fire for fire, count in counts.items() if count > 1] == []
-    abandoned = {
-        key(
-            str(schedule_id),
-            datetime.fromisoformat(str(fire).split("[")[0]).timestamp(),
-        )
-        for _, schedule_id, fire in held_jobs
-    }
-    expected = {
-        key(schedule_id, fire_time)
-        for schedule_id, schedule_start in starts.items()
-        for fire_time in fire_times(schedule_start, stopped_at - IN_FLIGHT_SECONDS)
-    }
-    missing = sorted(expected - counts.keys() - abandoned)
-    assert missing == [], f"{len(missing)} fire times lost: {missing[:5]}…"
-    after_lease = {
-        run.schedule_id
-        for run in runs_started
-        if run.fire_time is not None and run.fire_time > killed_at + lease
-    }
-    assert after_lease == set(starts)
-    assert {row[0] for row in held_schedules} <= after_lease
+    check_killed_worker_s_work_is_taken_over_or_abandoned(tmp_path, shared)
 
 
 def fire_once_from_another_process(
@@ -251,10 +137,9 @@ def fire_once_from_another_process(
 
 
 def test_a_schedule_added_in_one_process_fires_in_another_within_100_ms(
-    tmp_path: Path, store_url: str
+    tmp_path: Path, shared: SharedSchema
 ) -> None:
-    runs_file = tmp_path / "runs.log"
-    create_schema(store_url)
+    runs_file, store_url = tmp_path / "runs.log", shared.location
     with workers(tmp_path, runs_file) as start:
         # Polling every 30 s: only a notification can wake the worker in time.
         worker = start("run", store_url, "worker-0", "--poll", "30")
@@ -270,15 +155,21 @@ def test_a_schedule_added_in_one_process_fires_in_another_within_100_ms(
 
 
 def test_apsnb_worker_runs_the_schedules_of_a_postgresql_url(
-    tmp_path: Path, store_url: str
+    tmp_path: Path, shared: SharedSchema
 ) -> None:
-    runs_file = tmp_path / "runs.log"
-    create_schema(store_url)
+    runs_file, store_url = tmp_path / "runs.log", shared.location
     environ = {**os.environ, RUNS_ENV: str(runs_file), "PYTHONPATH": str(REPO)}
     worker = subprocess.Popen(
         [
-            sys.executable, "-m", "apsnb", "worker", store_url, "--identity", "cli",
-            "--allow", "tests.process_jobs",
+            sys.executable,
+            "-m",
+            "apsnb",
+            "worker",
+            store_url,
+            "--identity",
+            "cli",
+            "--allow",
+            "tests.process_jobs",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
