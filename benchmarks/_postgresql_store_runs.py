@@ -11,29 +11,33 @@ runs their jobs log (``_sqlite_store_jobs.log_run``).
 from __future__ import annotations
 
 import asyncio
-import gc
 import math
 import os
-import signal
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import _sqlite_store_jobs as jobs
-from _scheduler_runs import Countdown, Library, _version, percentile
-from _sqlite_store_shared import TIME_LIMIT_SECONDS, read_runs, summary, wait_for_runs
+from _scheduler_runs import Countdown, Library, percentile, time_due
+from _store_runs import (
+    TIME_LIMIT_SECONDS,
+    read_runs,
+    run_measurement,
+    scheduler_processes,
+    serve,
+    summary,
+    temporary_file,
+    wait_for_runs,
+)
 
 SCRIPT = Path(__file__).resolve().parent / "postgresql_store.py"
-TMP_DIR = Path(__file__).resolve().parent.parent / ".bench" / "tmp"
 LOCAL_URL = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 #: Schedules start this long after they are added, so setting up is not measured.
 LATENCY_LEAD_SECONDS = 1.0
@@ -124,29 +128,20 @@ def scheduler(library: Library, url: str, **options: Any) -> Any:
 async def measure_due(library: Library, count: int) -> dict[str, Any]:
     """Seconds from ``start_in_background()`` until every job of ``count`` schedules,
     all due when the scheduler starts, is released (one process)."""
-    first_fire_time = datetime.now(UTC) - timedelta(seconds=1)
     with fresh_database() as url:
         async with scheduler(library, url) as s:
-            for number in range(count):
-                trigger = library.IntervalTrigger(hours=1, start_time=first_fire_time)
-                await s.add_schedule(jobs.trivial_async, trigger, id=f"due-{number}")
-            countdown = Countdown(count)
-            s.subscribe(countdown, {library.JobReleased})
-            gc.collect()
-            started = time.perf_counter()
-            await s.start_in_background()
-            finished = await stall_checked(countdown, count)
-    return {"seconds": finished - started}
+            seconds = await time_due(library, s, count, jobs.trivial_async, stalled)
+    return {"seconds": seconds}
 
 
-async def stall_checked(countdown: Countdown, count: int) -> float:
+async def stalled(countdown: Countdown) -> float:
     """``countdown.wait()``, failing with what was done if it stalls."""
     try:
         return await asyncio.wait_for(countdown.wait(), STALL_SECONDS)
     except TimeoutError:
         raise RuntimeError(
-            f"stalled: {countdown.released} of {count} jobs released after "
-            f"{STALL_SECONDS:.0f} s"
+            f"stalled: {countdown.released} of {countdown.target} jobs released "
+            f"after {STALL_SECONDS:.0f} s"
         ) from None
 
 
@@ -205,7 +200,9 @@ async def measure_jobs(library: Library, count: int, processes: int) -> dict[str
             await s.configure_task(jobs.log_run)
             for _ in range(count):
                 await s.add_job(jobs.log_run)
-        with scheduler_processes(library.package, url, runs, processes) as started:
+        with scheduler_processes(
+            SCRIPT, library.package, url, runs, processes
+        ) as started:
             try:
                 rows = await wait_for_runs_while_alive(runs, count, started)
                 note = {}
@@ -232,7 +229,7 @@ async def measure_wakeup(library: Library, repeats: int) -> dict[str, Any]:
     with fresh_database() as url, run_log() as runs:
         async with scheduler(library, url) as s:
             await s.configure_task(jobs.log_run)  # created before the worker starts
-        with scheduler_processes(library.package, url, runs, 1) as processes:
+        with scheduler_processes(SCRIPT, library.package, url, runs, 1) as processes:
             await asyncio.sleep(1.0)  # idle, with nothing to do
             for number in range(repeats):
                 fire_time = datetime.now(UTC) + timedelta(seconds=WAKEUP_LEAD_SECONDS)
@@ -270,63 +267,13 @@ async def wait_for_runs_while_alive(
         waiting.cancel()
 
 
-@contextmanager
-def run_log() -> Iterator[Path]:
-    TMP_DIR.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=TMP_DIR) as folder:
-        yield Path(folder) / "runs.log"
+def run_log() -> AbstractContextManager[Path]:
+    return temporary_file("runs.log")
 
 
 def process_main(package: str, url: str, identity: str) -> None:
     """One scheduler process: run jobs and schedules from ``url`` until SIGTERM."""
-    library = Library.load(package)
-    jobs.current_job = library.current_job
-
-    async def main() -> None:
-        store, broker = store_and_broker(package, url, IDLE_POLL_SECONDS)
-        terminated = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminated.set)
-        async with library.AsyncScheduler(store, broker, identity=identity) as s:
-            await s.start_in_background()
-            print("ready", flush=True)
-            await terminated.wait()
-            await s.stop()
-
-    asyncio.run(main())
-
-
-@contextmanager
-def scheduler_processes(
-    package: str, url: str, runs: Path, count: int
-) -> Iterator[list[subprocess.Popen[str]]]:
-    """Start ``count`` scheduler processes on ``url``; stop them at the end."""
-    environ = {**os.environ, jobs.RUNS_ENV: str(runs)}
-    processes = [
-        subprocess.Popen(
-            [sys.executable, str(SCRIPT), "--process", package, url, f"p{n}"],
-            stdout=subprocess.PIPE,
-            text=True,
-            env=environ,
-        )
-        for n in range(count)
-    ]
-    try:
-        for process in processes:
-            assert process.stdout is not None
-            if process.stdout.readline().strip() != "ready":
-                raise RuntimeError(f"scheduler process {process.pid} did not start")
-        yield processes
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            if process.stdout is not None:
-                process.stdout.close()
+    serve(package, identity, lambda: store_and_broker(package, url, IDLE_POLL_SECONDS))
 
 
 MEASUREMENTS: dict[str, Callable[..., Any]] = {
@@ -339,13 +286,7 @@ MEASUREMENTS: dict[str, Callable[..., Any]] = {
 
 def run(package: str, kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
     """Run one measurement in this process; failures are returned, not raised."""
-    try:
-        library = Library.load(package)
-        jobs.current_job = library.current_job
-        result = asyncio.run(MEASUREMENTS[kind](library, **parameters))
-    except Exception as error:  # one implementation's failure must not hide the other's
-        return {"problem": f"{type(error).__name__}: {error}"}
-    return {"version": _version(package), **result}
+    return run_measurement(MEASUREMENTS, package, kind, parameters)
 
 
 __all__ = ("process_main", "read_runs", "run")

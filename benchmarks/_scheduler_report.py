@@ -6,10 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from _tables import Table, format_rate, format_ratio
+from _tables import Results, Table, figure, format_rate, format_ratio, problems, shown
 
-#: Results by implementation ("apsnb", "apscheduler3", …), then by run key.
-Results = dict[str, dict[str, dict[str, Any]]]
 SUBJECT = "apsnb"
 APSCHEDULER3 = "apscheduler3"
 APSCHEDULER4 = "apscheduler4"
@@ -96,17 +94,11 @@ class Plan:
 NOT_APSCHEDULER3 = (SUBJECT, APSCHEDULER4)
 
 
-def value(results: Results, name: str, key: str, field: str) -> float | None:
-    """One figure, or ``None`` if that run failed or did not happen."""
-    figure = results.get(name, {}).get(key, {}).get(field)
-    return figure if isinstance(figure, int | float) else None
-
-
 def linear_share(results: Results, name: str, plan: Plan, variant: str) -> float | None:
     """The larger job run's rate divided by the smaller's (1.0: exactly linear)."""
     small, large = plan.job_counts
-    small_rate = value(results, name, f"jobs/{variant}/{small}", "jobs_per_second")
-    large_rate = value(results, name, f"jobs/{variant}/{large}", "jobs_per_second")
+    small_rate = figure(results, name, f"jobs/{variant}/{small}", "jobs_per_second")
+    large_rate = figure(results, name, f"jobs/{variant}/{large}", "jobs_per_second")
     return large_rate / small_rate if small_rate and large_rate else None
 
 
@@ -121,10 +113,10 @@ class Row:
 
     def cells(self, results: Results, references: list[str]) -> list[str]:
         own = self.figure(results, SUBJECT)
-        cells = [self.label, _shown(own, self.shown)]
+        cells = [self.label, shown(own, self.shown)]
         for reference in references:
             peer = self.figure(results, reference)
-            cells.append(_shown(peer, self.shown))
+            cells.append(shown(peer, self.shown))
             if self.higher_is_better is None or not own or not peer:
                 cells.append("–")
             else:
@@ -227,13 +219,13 @@ def comparison_table(
     names = " and ".join(["apsnb", *(labels[name] for name in references)])
     table = Table(f"Scheduler: {names}", headers, notes=notes)
     table.rows = [row.cells(results, references) for row in comparison_rows(plan)]
-    table.notes += _problem_notes(results)
+    table.notes += problems(results)
     return table
 
 
 def due_rate(results: Results, name: str, plan: Plan) -> float | None:
     """Due schedules released per second."""
-    seconds = value(results, name, "due", "seconds")
+    seconds = figure(results, name, "due", "seconds")
     return plan.due_schedules / seconds if seconds else None
 
 
@@ -247,13 +239,13 @@ def targets_table(results: Results, plan: Plan) -> Table:
         # smaller run is there for the linearity check.
         for count in (large,):
             key = f"jobs/{variant}/{count}"
-            own = value(results, SUBJECT, key, "jobs_per_second")
-            peer = value(results, APSCHEDULER4, key, "jobs_per_second")
+            own = figure(results, SUBJECT, key, "jobs_per_second")
+            peer = figure(results, APSCHEDULER4, key, "jobs_per_second")
             ratio = own / peer if own and peer else None
             table.rows.append(
                 [
                     f"jobs/s ≥ {JOBS_FACTOR_TARGET:g}× a6, {count:,} jobs, {label}",
-                    _shown(ratio, format_ratio),
+                    shown(ratio, format_ratio),
                     _status(ratio, lambda r: r >= JOBS_FACTOR_TARGET),
                 ]
             )
@@ -262,16 +254,16 @@ def targets_table(results: Results, plan: Plan) -> Table:
             [
                 f"no worse than linear, {small:,} → {large:,} jobs, {label} "
                 f"(rate share ≥ {LINEAR_SHARE_TARGET:g})",
-                _shown(share, lambda s: f"{s:.2f}"),
+                shown(share, lambda s: f"{s:.2f}"),
                 _status(share, lambda s: s >= LINEAR_SHARE_TARGET),
             ]
         )
-    due = value(results, SUBJECT, "due", "seconds")
+    due = figure(results, SUBJECT, "due", "seconds")
     table.rows.append(
         [
             f"{plan.due_schedules:,} due schedules released "
             f"< {DUE_SECONDS_TARGET * 1000:g} ms",
-            _shown(due, lambda seconds: f"{seconds * 1000:.1f} ms"),
+            shown(due, lambda seconds: f"{seconds * 1000:.1f} ms"),
             _status(due, lambda seconds: seconds < DUE_SECONDS_TARGET),
         ]
     )
@@ -280,21 +272,21 @@ def targets_table(results: Results, plan: Plan) -> Table:
             ("p50", LATENCY_P50_MS_TARGET),
             ("p99", LATENCY_P99_MS_TARGET),
         ):
-            ms = value(results, SUBJECT, f"latency/{variant}", f"{statistic}_ms")
+            ms = figure(results, SUBJECT, f"latency/{variant}", f"{statistic}_ms")
             table.rows.append(
                 [
                     f"start latency {statistic} < {limit:g} ms, "
                     f"{VARIANT_LABELS[variant]}",
-                    _shown(ms, lambda ms: f"{ms:.2f} ms"),
+                    shown(ms, lambda ms: f"{ms:.2f} ms"),
                     _status(ms, lambda ms, limit=limit: ms < limit),
                 ]
             )
     table.rows += apscheduler3_target_rows(results, plan)
-    idle = value(results, SUBJECT, "idle", "percent_of_core")
+    idle = figure(results, SUBJECT, "idle", "percent_of_core")
     table.rows.append(
         [
             f"idle CPU < {IDLE_PERCENT_TARGET:g}% of one core",
-            _shown(idle, lambda percent: f"{percent:.3f}%"),
+            shown(idle, lambda percent: f"{percent:.3f}%"),
             _status(idle, lambda percent: percent < IDLE_PERCENT_TARGET),
         ]
     )
@@ -309,14 +301,14 @@ def apscheduler3_target_rows(results: Results, plan: Plan) -> list[list[str]]:
         for count in plan.job_counts:
             key = f"jobs/{variant}/{count}"
             ratio = _ratio(
-                value(results, SUBJECT, key, "jobs_per_second"),
-                value(results, APSCHEDULER3, key, "jobs_per_second"),
+                figure(results, SUBJECT, key, "jobs_per_second"),
+                figure(results, APSCHEDULER3, key, "jobs_per_second"),
             )
             rows.append(
                 [
                     f"jobs/s ≥ {factor:g}× APS 3, {count:,} jobs, "
                     f"{VARIANT_LABELS[variant]}",
-                    _shown(ratio, format_ratio),
+                    shown(ratio, format_ratio),
                     _status(ratio, lambda r: r >= factor),
                 ]
             )
@@ -326,14 +318,14 @@ def apscheduler3_target_rows(results: Results, plan: Plan) -> list[list[str]]:
     rows.append(
         [
             f"due schedules/s ≥ {factor:g}× APS 3, {plan.due_schedules:,} schedules",
-            _shown(ratio, format_ratio),
+            shown(ratio, format_ratio),
             _status(ratio, lambda r: r >= factor),
         ]
     )
     for variant in plan.latency_variants:
         key = f"latency/{variant}"
-        own = value(results, SUBJECT, key, "p99_ms")
-        peer = value(results, APSCHEDULER3, key, "p99_ms")
+        own = figure(results, SUBJECT, key, "p99_ms")
+        peer = figure(results, APSCHEDULER3, key, "p99_ms")
         rows.append(
             [
                 f"start latency p99 ≤ APS 3's, {VARIANT_LABELS[variant]}",
@@ -352,24 +344,10 @@ def _ratio(own: float | None, peer: float | None) -> float | None:
 
 
 def _field(key: str, field: str) -> Callable[[Results, str], float | None]:
-    return lambda results, name: value(results, name, key, field)
+    return lambda results, name: figure(results, name, key, field)
 
 
-def _shown(figure: float | None, shown: Callable[[float], str]) -> str:
-    return "–" if figure is None else shown(figure)
-
-
-def _status(figure: float | None, meets: Callable[[float], bool]) -> str:
-    if figure is None:
+def _status(found: float | None, meets: Callable[[float], bool]) -> str:
+    if found is None:
         return "n/a"
-    return "met" if meets(figure) else "NOT met"
-
-
-def _problem_notes(results: Results) -> list[str]:
-    """Runs that failed, one note per implementation and problem."""
-    notes = []
-    for name, runs in results.items():
-        for key, outcome in runs.items():
-            if "problem" in outcome:
-                notes.append(f"{name} {key}: {outcome['problem']}")
-    return notes
+    return "met" if meets(found) else "NOT met"

@@ -15,7 +15,7 @@ import gc
 import resource
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import import_module
@@ -161,18 +161,31 @@ async def measure_due_schedules(library: Library, count: int) -> dict[str, Any]:
     # A first start imports what starting needs, once per process: not timed.
     async with library.AsyncScheduler() as warm_up:
         await warm_up.start_in_background()
-    first_fire_time = datetime.now(UTC) - timedelta(seconds=1)
     async with library.AsyncScheduler() as scheduler:
-        for number in range(count):
-            trigger = library.IntervalTrigger(hours=1, start_time=first_fire_time)
-            await scheduler.add_schedule(trivial_async, trigger, id=f"due-{number}")
-        countdown = Countdown(count)
-        scheduler.subscribe(countdown, {library.JobReleased})
-        gc.collect()
-        started = time.perf_counter()
-        await scheduler.start_in_background()
-        finished = await countdown.wait()
-    return {"seconds": finished - started}
+        seconds = await time_due(library, scheduler, count, trivial_async)
+    return {"seconds": seconds}
+
+
+async def time_due(
+    library: Library,
+    scheduler: Any,
+    count: int,
+    func: Callable[[], Any],
+    wait: Callable[[Countdown], Awaitable[float]] = Countdown.wait,
+) -> float:
+    """Add ``count`` schedules of ``func``, all due, to ``scheduler`` (entered, not
+    started); return the seconds from its ``start_in_background()`` until every job
+    of them is released (``wait(countdown)`` returns when)."""
+    first_fire_time = datetime.now(UTC) - timedelta(seconds=1)
+    for number in range(count):
+        trigger = library.IntervalTrigger(hours=1, start_time=first_fire_time)
+        await scheduler.add_schedule(func, trigger, id=f"due-{number}")
+    countdown = Countdown(count)
+    scheduler.subscribe(countdown, {library.JobReleased})
+    gc.collect()
+    started = time.perf_counter()
+    await scheduler.start_in_background()
+    return await wait(countdown) - started
 
 
 async def measure_latency(

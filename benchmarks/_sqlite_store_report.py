@@ -7,11 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from _tables import Table, format_rate, format_ratio
+from _store_report import SUBJECT, Row, status
+from _store_report import comparison_table as store_comparison_table
+from _tables import Results, Table, figure, format_rate, problems, shown
 
-#: Results by implementation ("apsnb", "apscheduler4-sqlite"), then by run key.
-Results = dict[str, dict[str, dict[str, Any]]]
-SUBJECT = "apsnb"
 REFERENCE = "apscheduler4-sqlite"
 
 JOBS_PER_SECOND_TARGET = 2_000.0
@@ -66,23 +65,13 @@ class Plan:
         return runs
 
 
-def value(results: Results, name: str, key: str, field: str) -> float | None:
-    """One figure, or ``None`` if that run failed or did not happen."""
-    figure = results.get(name, {}).get(key, {}).get(field)
-    return figure if isinstance(figure, int | float) else None
-
-
-def _shown(figure: float | None, shown: Callable[[float], str]) -> str:
-    return "–" if figure is None else shown(figure)
-
-
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f}"
 
 
 def comparison_table(results: Results, plan: Plan, peer_label: str) -> Table:
     """apsnb's SQLite store and the peer's, figure by figure, one process each."""
-    rows: list[tuple[str, str, str, Callable[[float], str], bool]] = [
+    rows: list[Row] = [
         (f"schedules added/s, {plan.add_schedules:,}", "add", "per_second",
          format_rate, True),
         (f"jobs/s, {plan.jobs:,} trivial jobs", "jobs", "jobs_per_second",
@@ -94,17 +83,13 @@ def comparison_table(results: Results, plan: Plan, peer_label: str) -> Table:
         (f"start latency p99 (ms), {plan.latency_schedules} schedules every second",
          "latency", "p99_ms", lambda ms: f"{ms:.1f}", False),
     ]  # fmt: skip
-    table = Table(
+    table = store_comparison_table(
         "SQLite store: apsnb vs APScheduler 4 (SQLAlchemy + aiosqlite)",
-        ["measurement", "apsnb", peer_label, "apsnb advantage"],
+        results,
+        rows,
+        REFERENCE,
+        peer_label,
     )
-    for label, key, field, shown, higher_is_better in rows:
-        own = value(results, SUBJECT, key, field)
-        peer = value(results, REFERENCE, key, field)
-        advantage = "–"
-        if own and peer:
-            advantage = format_ratio(own / peer if higher_is_better else peer / own)
-        table.rows.append([label, _shown(own, shown), _shown(peer, shown), advantage])
     table.notes += problems(results)
     return table
 
@@ -125,19 +110,19 @@ def shared_table(results: Results, plan: Plan) -> Table:
         ("runs of a job or fire time repeated (jobs + due)", "*", "repeated",
          lambda n: f"{n:.0f}"),
     ]  # fmt: skip
-    for label, kind, field, shown in specs:
+    for label, kind, field, show in specs:
         cells = [label]
         for processes in plan.shared_processes:
             if kind == "*":
                 figures = [
-                    value(results, SUBJECT, f"shared/{k}/{processes}", field)
+                    figure(results, SUBJECT, f"shared/{k}/{processes}", field)
                     for k in ("jobs", "due")
                 ]
                 total = None if None in figures else sum(figures)  # type: ignore[arg-type]
-                cells.append(_shown(total, shown))
+                cells.append(shown(total, show))
             else:
-                figure = value(results, SUBJECT, f"shared/{kind}/{processes}", field)
-                cells.append(_shown(figure, shown))
+                found = figure(results, SUBJECT, f"shared/{kind}/{processes}", field)
+                cells.append(shown(found, show))
         table.rows.append(cells)
     shares = [
         f"{kind}: " + ", ".join(f"{share:.0%}" for share in outcome["shares"])
@@ -156,21 +141,21 @@ def shared_table(results: Results, plan: Plan) -> Table:
 def targets_table(results: Results, plan: Plan) -> Table:
     """The targets for apsnb, met or not."""
     table = Table("Targets", ["target", "apsnb", "status"])
-    rate = value(results, SUBJECT, "jobs", "jobs_per_second")
+    rate = figure(results, SUBJECT, "jobs", "jobs_per_second")
     table.rows.append(
         [
             f"≥ {JOBS_PER_SECOND_TARGET:,.0f} jobs/s, {plan.jobs:,} jobs",
-            _shown(rate, format_rate),
-            _status(rate, lambda r: r >= JOBS_PER_SECOND_TARGET),
+            shown(rate, format_rate),
+            status(rate, lambda r: r >= JOBS_PER_SECOND_TARGET),
         ]
     )
-    p50 = value(results, SUBJECT, "latency", "p50_ms")
+    p50 = figure(results, SUBJECT, "latency", "p50_ms")
     table.rows.append(
         [
             f"start latency p50 < {LATENCY_P50_MS_TARGET:g} ms, "
             f"{plan.latency_schedules} schedules every second",
-            _shown(p50, lambda ms: f"{ms:.1f} ms"),
-            _status(p50, lambda ms: ms < LATENCY_P50_MS_TARGET),
+            shown(p50, lambda ms: f"{ms:.1f} ms"),
+            status(p50, lambda ms: ms < LATENCY_P50_MS_TARGET),
         ]
     )
     one, many = plan.shared_processes[0], plan.shared_processes[-1]
@@ -178,18 +163,18 @@ def targets_table(results: Results, plan: Plan) -> Table:
         ("jobs", "jobs_per_second", "jobs/s", lambda m, o: m >= o),
         ("due", "seconds", "due schedules' time", lambda m, o: m <= o),
     ):
-        own = value(results, SUBJECT, f"shared/{kind}/{one}", field)
-        more = value(results, SUBJECT, f"shared/{kind}/{many}", field)
+        own = figure(results, SUBJECT, f"shared/{kind}/{one}", field)
+        more = figure(results, SUBJECT, f"shared/{kind}/{many}", field)
         ratio = more / own if own and more else None
         table.rows.append(
             [
                 f"{many} processes at least as fast as {one}: {label}",
-                _shown(ratio, lambda r: f"{r:.2f}× of {one} process"),
-                _status(ratio, lambda r, better=better: better(r, 1.0)),
+                shown(ratio, lambda r: f"{r:.2f}× of {one} process"),
+                status(ratio, lambda r, better=better: better(r, 1.0)),
             ]
         )
     repeated = [
-        value(results, SUBJECT, key, "repeated")
+        figure(results, SUBJECT, key, "repeated")
         for key in results.get(SUBJECT, {})
         if key.startswith("shared/")
     ]
@@ -197,25 +182,9 @@ def targets_table(results: Results, plan: Plan) -> Table:
     table.rows.append(
         [
             "no job or fire time run twice (shared file)",
-            _shown(total, lambda n: f"{n:.0f} repeated"),
-            _status(total, lambda n: n == 0),
+            shown(total, lambda n: f"{n:.0f} repeated"),
+            status(total, lambda n: n == 0),
         ]
     )
     table.notes.append(REFERENCE_NOTE)
     return table
-
-
-def _status(figure: float | None, met: Callable[[float], bool]) -> str:
-    if figure is None:
-        return "not measured"
-    return "met" if met(figure) else "not met"
-
-
-def problems(results: Results) -> list[str]:
-    """A note for every run that failed, as ``<peer> <run>: <problem>``."""
-    return [
-        f"{name} {key}: {outcome['problem']}"
-        for name, outcomes in results.items()
-        for key, outcome in outcomes.items()
-        if "problem" in outcome
-    ]

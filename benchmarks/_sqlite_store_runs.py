@@ -11,29 +11,25 @@ from __future__ import annotations
 import asyncio
 import gc
 import statistics
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import _sqlite_store_jobs as jobs
-from _scheduler_runs import Countdown, Library, _version, percentile
+from _scheduler_runs import Countdown, Library, percentile, time_due
 from _sqlite_store_shared import measure_shared_due, measure_shared_jobs
+from _store_runs import run_measurement, temporary_file
 
-TMP_DIR = Path(__file__).resolve().parent.parent / ".bench" / "tmp"
 #: Schedules start this long after they are added, so setting up is not measured.
 LATENCY_LEAD_SECONDS = 1.0
 
 
-@contextmanager
-def database_file() -> Iterator[Path]:
+def database_file() -> AbstractContextManager[Path]:
     """A path for a fresh database, in a folder removed afterwards."""
-    TMP_DIR.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=TMP_DIR) as folder:
-        yield Path(folder) / "bench.sqlite"
+    return temporary_file("bench.sqlite")
 
 
 async def measure_add_schedules(library: Library, count: int) -> dict[str, Any]:
@@ -79,22 +75,11 @@ async def measure_jobs(library: Library, count: int) -> dict[str, Any]:
 async def measure_due(library: Library, count: int) -> dict[str, Any]:
     """Seconds from ``start_in_background()`` until every job of ``count`` schedules,
     all due when the scheduler starts, is released."""
-    first_fire_time = datetime.now(UTC) - timedelta(seconds=1)
     with database_file() as path:
         store = jobs.make_store(library.package, path)
         async with library.AsyncScheduler(store) as scheduler:
-            for number in range(count):
-                trigger = library.IntervalTrigger(hours=1, start_time=first_fire_time)
-                await scheduler.add_schedule(
-                    jobs.trivial_async, trigger, id=f"due-{number}"
-                )
-            countdown = Countdown(count)
-            scheduler.subscribe(countdown, {library.JobReleased})
-            gc.collect()
-            started = time.perf_counter()
-            await scheduler.start_in_background()
-            finished = await countdown.wait()
-    return {"seconds": finished - started}
+            seconds = await time_due(library, scheduler, count, jobs.trivial_async)
+    return {"seconds": seconds}
 
 
 async def measure_latency(
@@ -153,10 +138,4 @@ MEASUREMENTS: dict[str, Callable[..., Any]] = {
 
 def run(package: str, kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
     """Run one measurement in this process; failures are returned, not raised."""
-    try:
-        library = Library.load(package)
-        jobs.current_job = library.current_job
-        result = asyncio.run(MEASUREMENTS[kind](library, **parameters))
-    except Exception as error:  # one implementation's failure must not hide the other's
-        return {"problem": f"{type(error).__name__}: {error}"}
-    return {"version": _version(package), **result}
+    return run_measurement(MEASUREMENTS, package, kind, parameters)

@@ -1,8 +1,11 @@
-"""A minimal table that prints either aligned for a terminal or as Markdown."""
+"""A minimal table that prints either aligned for a terminal or as Markdown, and the
+figures that go in it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -64,3 +67,28 @@ def format_rate(calls_per_second: float) -> str:
 def format_ratio(ratio: float) -> str:
     """A speed ratio with three significant digits: ``3.20×``, ``15.3×``."""
     return f"{ratio:.1f}×" if ratio >= 10 else f"{ratio:.2f}×"
+
+
+#: Results by implementation, then by run key, then by field.
+Results = dict[str, dict[str, dict[str, Any]]]
+
+
+def figure(results: Results, name: str, key: str, field: str) -> float | None:
+    """One figure, or ``None`` if that run failed or did not happen."""
+    found = results.get(name, {}).get(key, {}).get(field)
+    return found if isinstance(found, int | float) else None
+
+
+def shown(found: float | None, show: Callable[[float], str]) -> str:
+    """A figure as ``show`` writes it, or a dash where there is none."""
+    return "–" if found is None else show(found)
+
+
+def problems(results: Results) -> list[str]:
+    """A note for every run that failed, as ``<implementation> <run>: <problem>``."""
+    return [
+        f"{name} {key}: {outcome['problem']}"
+        for name, outcomes in results.items()
+        for key, outcome in outcomes.items()
+        if "problem" in outcome
+    ]

@@ -18,7 +18,6 @@ each measurement runs in a fresh child interpreter per implementation.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -26,33 +25,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _environments import measure_runs, prepare, progress, reference_label
-from _peers import Peer, Unsupported
 from _postgresql_store_runs import SYNCHRONOUS_COMMIT_ENV
-from _tables import Table, format_rate, format_ratio
+from _store_report import SUBJECT, Row, StoreBenchmark, status
+from _store_report import comparison_table as store_comparison_table
+from _tables import Results, Table, figure, format_rate, format_ratio, problems, shown
 
-SCRIPT = Path(__file__).resolve()
-SUBJECT, REFERENCE = "apsnb", "apscheduler4-postgresql"
-PACKAGES = {SUBJECT: "apsnb", REFERENCE: "apscheduler"}
-Results = dict[str, dict[str, dict[str, Any]]]
-
-
-def _no_triggers(case: object) -> object:
-    raise Unsupported("this peer is for the store benchmark only")
-
-
-STORE_PEERS = {
-    SUBJECT: Peer(SUBJECT, "apsnb", None, "apsnb", "apsnb", (), _no_triggers),
-    REFERENCE: Peer(
-        REFERENCE,
-        "APS",
-        "APScheduler==4.0.0a6 SQLAlchemy[asyncio]>=2.0.19,<2.1 asyncpg sniffio anyio==4.8.0",
-        "APScheduler",
-        "apscheduler",
-        (),
-        _no_triggers,
-    ),
-}
+REFERENCE = "apscheduler4-postgresql"
+BENCHMARK = StoreBenchmark(
+    Path(__file__).resolve(),
+    REFERENCE,
+    "APScheduler==4.0.0a6 SQLAlchemy[asyncio]>=2.0.19,<2.1 asyncpg sniffio anyio==4.8.0",
+    runs_module="_postgresql_store_runs",
+    process_module="_postgresql_store_runs",
+)
 
 
 @dataclass(frozen=True)
@@ -92,21 +77,12 @@ TARGETS_NOTE = (
 )
 
 
-def value(results: Results, name: str, key: str, field: str) -> float | None:
-    figure = results.get(name, {}).get(key, {}).get(field)
-    return figure if isinstance(figure, int | float) else None
-
-
-def _shown(figure: float | None, shown: Callable[[float], str]) -> str:
-    return "–" if figure is None else shown(figure)
-
-
 def _ms(figure: float) -> str:
     return f"{figure:.1f}"
 
 
 def comparison_table(results: Results, plan: Plan, peer_label: str) -> Table:
-    rows: list[tuple[str, str, str, Callable[[float], str], bool]] = [
+    rows: list[Row] = [
         (f"jobs/s, {plan.jobs:,} trivial jobs, 1 process", "jobs/1",
          "jobs_per_second", format_rate, True),
         (f"jobs/s, {plan.jobs:,} trivial jobs, 3 processes", "jobs/3",
@@ -120,17 +96,13 @@ def comparison_table(results: Results, plan: Plan, peer_label: str) -> Table:
         ("cross-process wake-up, lateness p50 (ms)", "wakeup", "p50_ms", _ms, False),
         ("cross-process wake-up, lateness max (ms)", "wakeup", "max_ms", _ms, False),
     ]  # fmt: skip
-    table = Table(
+    table = store_comparison_table(
         "PostgreSQL store: apsnb (psycopg 3) vs APScheduler 4 (SQLAlchemy + asyncpg)",
-        ["measurement", "apsnb", peer_label, "apsnb advantage"],
+        results,
+        rows,
+        REFERENCE,
+        peer_label,
     )
-    for label, key, field, shown, higher_is_better in rows:
-        own = value(results, SUBJECT, key, field)
-        peer = value(results, REFERENCE, key, field)
-        advantage = "–"
-        if own and peer and own > 0 and peer > 0:
-            advantage = format_ratio(own / peer if higher_is_better else peer / own)
-        table.rows.append([label, _shown(own, shown), _shown(peer, shown), advantage])
     repeated = [
         f"{name}: {outcome.get('repeated')}"
         for name in (SUBJECT, REFERENCE)
@@ -151,11 +123,11 @@ def comparison_table(results: Results, plan: Plan, peer_label: str) -> Table:
 
 def targets_table(results: Results, plan: Plan) -> Table:
     table = Table("Targets", ["target", "apsnb", "status"])
-    three = value(results, SUBJECT, "jobs/3", "jobs_per_second")
-    one = value(results, SUBJECT, "jobs/1", "jobs_per_second")
-    peer = value(results, REFERENCE, "jobs/3", "jobs_per_second")
-    p50 = value(results, SUBJECT, "latency", "p50_ms")
-    wakeup = value(results, SUBJECT, "wakeup", "p50_ms")
+    three = figure(results, SUBJECT, "jobs/3", "jobs_per_second")
+    one = figure(results, SUBJECT, "jobs/1", "jobs_per_second")
+    peer = figure(results, REFERENCE, "jobs/3", "jobs_per_second")
+    p50 = figure(results, SUBJECT, "latency", "p50_ms")
+    wakeup = figure(results, SUBJECT, "wakeup", "p50_ms")
     checks: list[
         tuple[str, float | None, Callable[[float], str], Callable[[float], bool]]
     ]
@@ -169,29 +141,14 @@ def targets_table(results: Results, plan: Plan) -> Table:
         ("wake-up in another process < 100 ms (p50)", wakeup, lambda ms: f"{ms:.1f} ms",
          lambda ms: ms < 100),
     ]  # fmt: skip
-    for label, figure, shown, met in checks:
-        status = (
-            "not measured" if figure is None else "met" if met(figure) else "not met"
-        )
-        table.rows.append([label, _shown(figure, shown), status])
+    for label, found, show, met in checks:
+        table.rows.append([label, shown(found, show), status(found, met)])
     table.notes.append(TARGETS_NOTE)
     return table
 
 
-def problems(results: Results) -> list[str]:
-    return [
-        f"{name} {key}: {outcome['problem']}"
-        for name, outcomes in results.items()
-        for key, outcome in outcomes.items()
-        if "problem" in outcome
-    ]
-
-
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="short smoke run")
-    parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
-    parser.add_argument("--no-peers", action="store_true", help="measure apsnb only")
+    parser = BENCHMARK.parser(__doc__.split("\n\n")[0], "measure apsnb only")
     parser.add_argument(
         "--synchronous-commit",
         choices=("on", "off"),
@@ -200,33 +157,17 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         "on waits for the disk at every commit (PostgreSQL's default), off does not "
         "(as the SQLite store's synchronous=NORMAL)",
     )
-    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
-    parser.add_argument("--process", nargs=3, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str]) -> int:
     arguments = parse_arguments(argv)
-    if arguments.process:
-        from _postgresql_store_runs import process_main
-
-        process_main(*arguments.process)
-        return 0
-    if arguments.worker:
-        from _postgresql_store_runs import run
-
-        name, measurement, parameters = arguments.worker
-        json.dump(run(PACKAGES[name], measurement, json.loads(parameters)), sys.stdout)
+    if BENCHMARK.run_internal(arguments):
         return 0
     os.environ[SYNCHRONOUS_COMMIT_ENV] = arguments.synchronous_commit
     plan = QUICK_PLAN if arguments.quick else FULL_PLAN
-    names = [SUBJECT] if arguments.no_peers else [SUBJECT, REFERENCE]
-    environments = [prepare(STORE_PEERS[name]) for name in names]
-    for environment in environments:
-        if environment.problem:
-            progress(f"skipping {environment.peer.name}: {environment.problem}")
-    results = measure_runs(environments, plan.runs(), SCRIPT)
-    comparison = comparison_table(results, plan, reference_label(results, REFERENCE))
+    results = BENCHMARK.measure(arguments, plan.runs())
+    comparison = comparison_table(results, plan, BENCHMARK.peer_label(results))
     comparison.notes.insert(
         0, f"synchronous_commit = {arguments.synchronous_commit} for both"
     )
@@ -234,9 +175,7 @@ def main(argv: list[str]) -> int:
         comparison,
         targets_table(results, plan),
     ]
-    print("\n\n".join(table.render(arguments.markdown) for table in tables))
-    for problem in problems(results):
-        progress(problem)
+    BENCHMARK.print_tables(arguments, results, tables)
     return 0
 
 
