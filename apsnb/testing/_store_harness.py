@@ -1,4 +1,5 @@
-"""What the data store conformance checks share: a started store, its events, data."""
+"""What the data store conformance checks share: a started store, its events, the
+steps most checks begin with, data."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from uuid import UUID
 
 import anyio
 
-from .._enums import JobOutcome
+from .._enums import ConflictPolicy, JobOutcome
 from .._events import (
     Event,
     JobAdded,
@@ -24,7 +25,7 @@ from .._events import (
     TaskRemoved,
     TaskUpdated,
 )
-from .._structures import Job, JobResult, Schedule, ScheduleResult, utcnow
+from .._structures import Job, JobResult, Schedule, ScheduleResult, Task, utcnow
 from ..abc import AsyncDataStore, DataStore
 from ..datastores._thread_adapter import as_async_datastore
 from ..eventbrokers.local import AsyncLocalEventBroker
@@ -52,16 +53,44 @@ class RunningStore:
         events, self.events[:] = list(self.events), []
         return [summarize(event) for event in events]
 
+    async def add_schedule(
+        self, schedule_id: str, next_fire_time: datetime | None, **options: Any
+    ) -> Schedule:
+        """Add ``make_schedule(schedule_id, next_fire_time, **options)``, which must
+        be new; return it."""
+        schedule = make_schedule(schedule_id, next_fire_time, **options)
+        await self.store.add_schedule(schedule, ConflictPolicy.exception)
+        return schedule
+
+    async def add_jobs(self, *jobs: Job) -> None:
+        for job in jobs:
+            await self.store.add_job(job)
+
+    async def claim(
+        self, job: Job, scheduler_id: str = "one", lease: timedelta = LONG_LEASE
+    ) -> Job:
+        """Add ``job`` and acquire it, the only job free to take, for
+        ``scheduler_id``; return it as acquired."""
+        await self.store.add_job(job)
+        [acquired] = await self.store.acquire_jobs(scheduler_id, lease)
+        assert acquired.id == job.id
+        return acquired
+
 
 @asynccontextmanager
-async def running(datastore: DataStore | AsyncDataStore) -> AsyncIterator[RunningStore]:
-    """Start ``datastore`` with a local broker, recording every event it publishes."""
+async def running(
+    datastore: DataStore | AsyncDataStore, *tasks: Task
+) -> AsyncIterator[RunningStore]:
+    """Start ``datastore`` with a local broker, recording every event it publishes,
+    and add ``tasks`` to it."""
     broker = AsyncLocalEventBroker()
     await broker.start()
     running_store = RunningStore(as_async_datastore(datastore))
     broker.subscribe(running_store.events.append)
     await running_store.store.start(broker)
     try:
+        for task in tasks:
+            await running_store.store.add_task(task)
         yield running_store
     finally:
         await running_store.store.stop()

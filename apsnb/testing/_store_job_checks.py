@@ -7,7 +7,7 @@ from typing import Any
 
 import anyio
 
-from .._enums import ConflictPolicy, JobOutcome
+from .._enums import JobOutcome
 from .._structures import Job, JobResult, Task
 from ._store_harness import (
     LEASE_END_WAIT,
@@ -16,7 +16,6 @@ from ._store_harness import (
     advanced,
     job_ids,
     make_job,
-    make_schedule,
     running,
     success,
     utcnow,
@@ -27,9 +26,8 @@ class JobChecks:
     """The checks of jobs and results (mixed into ``DataStoreConformance``)."""
 
     async def test_add_and_get_jobs_oldest_first(self, datastore: Any) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             now = utcnow()
             first = make_job(
                 args=(1, "a"),
@@ -42,8 +40,7 @@ class JobChecks:
                 metadata={"owner": "me"},
             )
             second, third = make_job(), make_job()
-            for job in (first, second, third):
-                await store.add_job(job)
+            await running_store.add_jobs(first, second, third)
             stored = await store.get_jobs()
             assert job_ids(stored) == job_ids([first, second, third])
             assert _fields(stored[0]) == _fields(first)
@@ -57,13 +54,12 @@ class JobChecks:
     async def test_acquire_jobs_oldest_first_up_to_the_limit(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(
+            datastore, Task(id="task"), Task(id="other")
+        ) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
-            await store.add_task(Task(id="other"))
             jobs = [make_job(), make_job("other"), make_job(), make_job("other")]
-            for job in jobs:
-                await store.add_job(job)
+            await running_store.add_jobs(*jobs)
             first = await store.acquire_jobs("one", LONG_LEASE, limit=3)
             assert job_ids(first) == job_ids(jobs[:3])
             for job in first:
@@ -73,13 +69,12 @@ class JobChecks:
             assert await store.acquire_jobs("two", LONG_LEASE) == []
 
     async def test_acquire_jobs_respects_max_running_jobs(self, datastore: Any) -> None:
-        async with running(datastore) as running_store:
+        async with running(
+            datastore, Task(id="limited", max_running_jobs=1), Task(id="free")
+        ) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="limited", max_running_jobs=1))
-            await store.add_task(Task(id="free"))
             jobs = [make_job("limited"), make_job("limited"), make_job("free")]
-            for job in jobs:
-                await store.add_job(job)
+            await running_store.add_jobs(*jobs)
             first = await store.acquire_jobs("one", LONG_LEASE)
             assert job_ids(first) == [jobs[0].id, jobs[2].id]
             assert (await store.get_task("limited")).running_jobs == 1
@@ -90,9 +85,8 @@ class JobChecks:
     async def test_acquire_jobs_releases_jobs_past_their_start_deadline(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             late = make_job(start_deadline=utcnow() - timedelta(seconds=1))
             on_time = make_job(start_deadline=utcnow() + timedelta(minutes=1))
             await store.add_job(late)
@@ -111,16 +105,15 @@ class JobChecks:
     async def test_acquire_jobs_respects_leases_and_abandons_expired_ones(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(
+            datastore, Task(id="task", max_running_jobs=1)
+        ) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task", max_running_jobs=1))
             held, expiring, waiting = make_job(), make_job(), make_job()
-            await store.add_job(held)
-            await store.acquire_jobs("one", LONG_LEASE)
+            await running_store.claim(held)
             assert await store.acquire_jobs("two", LONG_LEASE) == []
             await store.release_job("one", held, success(held))
-            await store.add_job(expiring)
-            await store.acquire_jobs("one", SHORT_LEASE)
+            await running_store.claim(expiring, lease=SHORT_LEASE)
             await store.add_job(waiting)
             await anyio.sleep(LEASE_END_WAIT)
             # "one" died mid-job: its job is abandoned, not run a second time, and
@@ -137,12 +130,10 @@ class JobChecks:
     ) -> None:
         # A scheduler that asks for jobs is alive: a claim of its own that ran out
         # (the store was locked while the job ran) is not a crash to clean up.
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             job = make_job()
-            await store.add_job(job)
-            await store.acquire_jobs("one", SHORT_LEASE)
+            await running_store.claim(job, lease=SHORT_LEASE)
             await anyio.sleep(LEASE_END_WAIT)
             assert await store.acquire_jobs("one", LONG_LEASE) == []
             await store.release_job("one", job, success(job))
@@ -156,12 +147,10 @@ class JobChecks:
         # "one" could not renew its claim (the store was locked) while its job ran
         # on; "two" took the job over as abandoned. The job's real result, released
         # late, takes that record's place: one job, one outcome, the real one.
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             job = make_job()
-            await store.add_job(job)
-            await store.acquire_jobs("one", SHORT_LEASE)
+            await running_store.claim(job, lease=SHORT_LEASE)
             await anyio.sleep(LEASE_END_WAIT)
             assert await store.acquire_jobs("two", LONG_LEASE) == []
             await store.release_job("one", job, success(job, 42))
@@ -172,12 +161,10 @@ class JobChecks:
             assert [run.outcome for run in runs] in ([JobOutcome.success], [])
 
     async def test_release_job_records_a_result_read_once(self, datastore: Any) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             job = make_job()
-            await store.add_job(job)
-            [acquired] = await store.acquire_jobs("one", LONG_LEASE)
+            acquired = await running_store.claim(job)
             assert await store.get_job_result(job.id) is None  # not finished yet
             result = success(acquired, return_value={"rows": 3})
             await store.release_job("one", acquired, result)
@@ -190,22 +177,18 @@ class JobChecks:
     async def test_results_without_expiration_time_are_not_kept(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             job = make_job(result_expiration_time=timedelta(0))
-            await store.add_job(job)
-            [acquired] = await store.acquire_jobs("one", LONG_LEASE)
+            acquired = await running_store.claim(job)
             await store.release_job("one", acquired, success(acquired))
             assert await store.get_job_result(job.id) is None
 
     async def test_cleanup_drops_expired_results(self, datastore: Any) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             expired, kept = make_job(), make_job()
-            for job in (expired, kept):
-                await store.add_job(job)
+            await running_store.add_jobs(expired, kept)
             await store.acquire_jobs("one", LONG_LEASE)
             long_ago = utcnow() - timedelta(hours=2)
             old_result = JobResult.from_job(
@@ -218,12 +201,10 @@ class JobChecks:
             assert await store.get_job_result(kept.id) is not None
 
     async def test_extend_acquired_job_leases(self, datastore: Any) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             job = make_job()
-            await store.add_job(job)
-            await store.acquire_jobs("one", SHORT_LEASE)
+            await running_store.claim(job, lease=SHORT_LEASE)
             await store.extend_acquired_job_leases("one", {job.id}, LONG_LEASE)
             await store.extend_acquired_job_leases("two", {job.id}, SHORT_LEASE)
             await anyio.sleep(LEASE_END_WAIT)
@@ -232,14 +213,11 @@ class JobChecks:
             assert stored.acquired_by == "one"
 
     async def test_reap_abandoned_jobs(self, datastore: Any) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             mine, theirs, waiting = make_job(), make_job(), make_job()
-            await store.add_job(mine)
-            await store.acquire_jobs("one", LONG_LEASE)
-            await store.add_job(theirs)
-            await store.acquire_jobs("two", LONG_LEASE)
+            await running_store.claim(mine)
+            await running_store.claim(theirs, "two")
             await store.add_job(waiting)
             await store.reap_abandoned_jobs("one")
             assert job_ids(await store.get_jobs()) == [theirs.id, waiting.id]
@@ -255,14 +233,11 @@ class JobChecks:
     async def test_cleanup_abandons_jobs_whose_lease_expired(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             expiring, held = make_job(), make_job()
-            await store.add_job(expiring)
-            await store.acquire_jobs("one", SHORT_LEASE)
-            await store.add_job(held)
-            await store.acquire_jobs("two", LONG_LEASE)
+            await running_store.claim(expiring, lease=SHORT_LEASE)
+            await running_store.claim(held, "two")
             await anyio.sleep(LEASE_END_WAIT)
             await store.cleanup()
             assert job_ids(await store.get_jobs()) == [held.id]
@@ -278,21 +253,21 @@ class JobChecks:
         self, datastore: Any
     ) -> None:
         # A scheduler that cannot run a task's function leaves its jobs to others.
-        async with running(datastore) as running_store:
+        async with running(
+            datastore, Task(id="task"), Task(id="elsewhere", max_running_jobs=5)
+        ) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
-            await store.add_task(Task(id="elsewhere", max_running_jobs=5))
             first = make_job(task_id="elsewhere")
             second, third = make_job(), make_job(task_id="elsewhere")
-            for job in (first, second, third):
-                await store.add_job(job)
+            await running_store.add_jobs(first, second, third)
             taken = await store.acquire_jobs(
                 "one", LONG_LEASE, skip_tasks={"elsewhere"}
             )
             assert job_ids(taken) == [second.id]
-            assert await store.acquire_jobs(
-                "one", LONG_LEASE, skip_tasks={"elsewhere"}
-            ) == []
+            assert (
+                await store.acquire_jobs("one", LONG_LEASE, skip_tasks={"elsewhere"})
+                == []
+            )
             later = await store.acquire_jobs("two", LONG_LEASE, 1)
             assert job_ids(later) == [first.id]  # still the oldest
             assert job_ids(await store.acquire_jobs("two", LONG_LEASE)) == [third.id]
@@ -301,12 +276,10 @@ class JobChecks:
         self, datastore: Any
     ) -> None:
         # A scheduler is alive when it cleans up: its job still runs, however late.
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             own, other = make_job(), make_job()
-            await store.add_job(other)
-            await store.acquire_jobs("two", SHORT_LEASE)
+            await running_store.claim(other, "two", SHORT_LEASE)
             await store.add_job(own)  # claimed last: no one else looks at it
             await store.acquire_jobs("one", SHORT_LEASE)
             await anyio.sleep(LEASE_END_WAIT)
@@ -325,9 +298,7 @@ class JobChecks:
             store = running_store.store
             await store.add_task(Task(id="task"))
             await store.add_task(Task(id="task"))
-            await store.add_schedule(
-                make_schedule("s", utcnow()), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("s", utcnow())
             [schedule] = await store.acquire_schedules("one", LONG_LEASE, 10)
             job = make_job(schedule_id="s")
             await store.add_job(job)

@@ -31,13 +31,11 @@ class RunChecks:
     """The checks of the run history (mixed into ``DataStoreConformance``)."""
 
     async def test_released_job_leaves_a_run_record(self, datastore: Any) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             fire_time = utcnow().astimezone(_HELSINKI) - timedelta(seconds=5)
             job = make_job(schedule_id="daily", scheduled_fire_time=fire_time)
-            await store.add_job(job)
-            [acquired] = await store.acquire_jobs("worker-1", LONG_LEASE)
+            acquired = await running_store.claim(job, "worker-1")
             started = utcnow() - timedelta(seconds=2)
             result = JobResult.from_job(
                 acquired,
@@ -64,12 +62,10 @@ class RunChecks:
     async def test_failed_job_records_its_exception_type_and_message(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             job = make_job()
-            await store.add_job(job)
-            [acquired] = await store.acquire_jobs("one", LONG_LEASE)
+            acquired = await running_store.claim(job)
             error = ZeroDivisionError("division by zero")
             result = JobResult.from_job(
                 acquired,
@@ -86,24 +82,20 @@ class RunChecks:
             assert record.reason is None
 
     async def test_run_record_outlives_the_job_result(self, datastore: Any) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             job = make_job(result_expiration_time=timedelta(0))
-            await store.add_job(job)
-            [acquired] = await store.acquire_jobs("one", LONG_LEASE)
+            acquired = await running_store.claim(job)
             await store.release_job("one", acquired, success(acquired))
             await store.cleanup()
             assert await store.get_job_result(job.id) is None
             assert [record.job_id for record in await store.get_runs()] == [job.id]
 
     async def test_a_job_released_twice_leaves_one_record(self, datastore: Any) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             job = make_job()
-            await store.add_job(job)
-            [acquired] = await store.acquire_jobs("one", LONG_LEASE)
+            acquired = await running_store.claim(job)
             await store.release_jobs("one", [(acquired, success(acquired))])
             await store.release_job("two", acquired, success(acquired))
             [record] = await store.get_runs()
@@ -112,17 +104,15 @@ class RunChecks:
     async def test_jobs_the_store_gives_up_leave_records_with_a_reason(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             fire_time = utcnow() - timedelta(hours=1)
             late = make_job(
                 scheduled_fire_time=fire_time,
                 start_deadline=fire_time + timedelta(minutes=10),
             )
             expiring = make_job()
-            await store.add_job(expiring)
-            await store.acquire_jobs("crashed", SHORT_LEASE)
+            await running_store.claim(expiring, "crashed", SHORT_LEASE)
             await store.add_job(late)
             await anyio.sleep(LEASE_END_WAIT)
             assert await store.acquire_jobs("two", LONG_LEASE) == []
@@ -135,10 +125,10 @@ class RunChecks:
             assert abandoned.reason is not None and "crashed" in abandoned.reason
 
     async def test_runs_are_newest_first_and_filtered(self, datastore: Any) -> None:
-        async with running(datastore) as running_store:
+        async with running(
+            datastore, Task(id="task"), Task(id="other")
+        ) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
-            await store.add_task(Task(id="other"))
             start = utcnow() - timedelta(hours=5)
             jobs = [
                 make_job(schedule_id="a"),
@@ -146,8 +136,7 @@ class RunChecks:
                 make_job("other", schedule_id="a"),
                 make_job(),
             ]
-            for job in jobs:
-                await store.add_job(job)
+            await running_store.add_jobs(*jobs)
             acquired = await store.acquire_jobs("one", LONG_LEASE)
             # Released together, out of time order: the history is in time order.
             hours = [3, 1, 2, 4]
@@ -179,17 +168,11 @@ class RunChecks:
     async def test_coalesced_fire_times_are_recorded_with_the_schedule_release(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             now = utcnow()
-            await store.add_schedule(
-                make_schedule("s", now - timedelta(minutes=3)), ConflictPolicy.exception
-            )
-            await store.add_schedule(
-                make_schedule("lost", now - timedelta(minutes=3)),
-                ConflictPolicy.exception,
-            )
+            await running_store.add_schedule("s", now - timedelta(minutes=3))
+            await running_store.add_schedule("lost", now - timedelta(minutes=3))
             schedules = await store.acquire_schedules("one", LONG_LEASE, 10)
             results = []
             for schedule in schedules:
@@ -222,12 +205,10 @@ class RunChecks:
         self, datastore: Any
     ) -> None:
         """Stores keep run records for 30 days unless told otherwise."""
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             old, recent = make_job(), make_job()
-            for job in (old, recent):
-                await store.add_job(job)
+            await running_store.add_jobs(old, recent)
             await store.acquire_jobs("one", LONG_LEASE)
             long_ago = utcnow() - timedelta(days=31)
             await store.release_job(

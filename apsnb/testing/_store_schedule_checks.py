@@ -63,11 +63,11 @@ class TaskAndScheduleChecks:
     async def test_replacing_a_task_keeps_its_running_job_count(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(
+            datastore, Task(id="task", max_running_jobs=1)
+        ) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task", max_running_jobs=1))
-            await store.add_job(make_job())
-            await store.acquire_jobs("scheduler", LONG_LEASE)
+            await running_store.claim(make_job(), "scheduler")
             await store.add_task(Task(id="task", max_running_jobs=3, func="m:f"))
             task = await store.get_task("task")
             assert (task.func, task.max_running_jobs, task.running_jobs) == (
@@ -104,10 +104,7 @@ class TaskAndScheduleChecks:
         async with running(datastore) as running_store:
             store = running_store.store
             for schedule_id in ("c", "a", "b"):
-                await store.add_schedule(
-                    make_schedule(schedule_id, utcnow() + HOUR),
-                    ConflictPolicy.exception,
-                )
+                await running_store.add_schedule(schedule_id, utcnow() + HOUR)
             assert ids(await store.get_schedules()) == ["a", "b", "c"]
             assert ids(await store.get_schedules({"c", "a", "unknown"})) == ["a", "c"]
             assert await store.get_schedules(set()) == []
@@ -133,9 +130,7 @@ class TaskAndScheduleChecks:
     async def test_add_schedule_with_do_nothing_policy(self, datastore: Any) -> None:
         async with running(datastore) as running_store:
             store = running_store.store
-            await store.add_schedule(
-                make_schedule("s", utcnow()), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("s", utcnow())
             duplicate = make_schedule("s", utcnow(), task_id="other")
             await store.add_schedule(duplicate, ConflictPolicy.do_nothing)
             assert [s.task_id for s in await store.get_schedules()] == ["task"]
@@ -144,9 +139,7 @@ class TaskAndScheduleChecks:
     async def test_add_schedule_with_exception_policy(self, datastore: Any) -> None:
         async with running(datastore) as running_store:
             store = running_store.store
-            await store.add_schedule(
-                make_schedule("s", utcnow()), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("s", utcnow())
             duplicate = make_schedule("s", utcnow(), task_id="other")
             with pytest.raises(ConflictingIdError):
                 await store.add_schedule(duplicate, ConflictPolicy.exception)
@@ -157,9 +150,7 @@ class TaskAndScheduleChecks:
         async with running(datastore) as running_store:
             store = running_store.store
             for schedule_id in ("a", "b", "c"):
-                await store.add_schedule(
-                    make_schedule(schedule_id, utcnow()), ConflictPolicy.exception
-                )
+                await running_store.add_schedule(schedule_id, utcnow())
             await store.remove_schedules(["a", "c", "unknown"])
             assert ids(await store.get_schedules()) == ["b"]
             assert sorted((await running_store.new_events())[3:]) == [
@@ -175,15 +166,9 @@ class TaskAndScheduleChecks:
             now = utcnow()
             due = {"late": now - HOUR, "later": now - 2 * HOUR, "now": now}
             for schedule_id, next_fire_time in due.items():
-                await store.add_schedule(
-                    make_schedule(schedule_id, next_fire_time), ConflictPolicy.exception
-                )
-            await store.add_schedule(
-                make_schedule("future", now + HOUR), ConflictPolicy.exception
-            )
-            await store.add_schedule(
-                make_schedule("done", None), ConflictPolicy.exception
-            )
+                await running_store.add_schedule(schedule_id, next_fire_time)
+            await running_store.add_schedule("future", now + HOUR)
+            await running_store.add_schedule("done", None)
             acquired = await store.acquire_schedules("scheduler", LONG_LEASE, 10)
             assert ids(acquired) == ["later", "late", "now"]
             for schedule in acquired:
@@ -196,10 +181,9 @@ class TaskAndScheduleChecks:
             store = running_store.store
             now = utcnow()
             for minutes in range(5):
-                schedule = make_schedule(
+                await running_store.add_schedule(
                     f"s{minutes}", now - timedelta(minutes=minutes)
                 )
-                await store.add_schedule(schedule, ConflictPolicy.exception)
             first = await store.acquire_schedules("scheduler", LONG_LEASE, 2)
             rest = await store.acquire_schedules("other", LONG_LEASE, 10)
             assert (ids(first), ids(rest)) == (["s4", "s3"], ["s2", "s1", "s0"])
@@ -208,11 +192,8 @@ class TaskAndScheduleChecks:
     async def test_acquire_schedules_skips_paused_ones(self, datastore: Any) -> None:
         async with running(datastore) as running_store:
             store = running_store.store
-            paused = make_schedule("paused", utcnow() - HOUR, paused=True)
-            await store.add_schedule(paused, ConflictPolicy.exception)
-            await store.add_schedule(
-                make_schedule("active", utcnow()), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("paused", utcnow() - HOUR, paused=True)
+            await running_store.add_schedule("active", utcnow())
             assert ids(await store.acquire_schedules("s", LONG_LEASE, 10)) == ["active"]
 
     async def test_acquire_schedules_respects_another_schedulers_lease(
@@ -220,9 +201,7 @@ class TaskAndScheduleChecks:
     ) -> None:
         async with running(datastore) as running_store:
             store = running_store.store
-            await store.add_schedule(
-                make_schedule("s", utcnow()), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("s", utcnow())
             assert ids(await store.acquire_schedules("one", LONG_LEASE, 10)) == ["s"]
             assert await store.acquire_schedules("two", LONG_LEASE, 10) == []
 
@@ -231,9 +210,7 @@ class TaskAndScheduleChecks:
     ) -> None:
         async with running(datastore) as running_store:
             store = running_store.store
-            await store.add_schedule(
-                make_schedule("s", utcnow()), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("s", utcnow())
             assert ids(await store.acquire_schedules("one", SHORT_LEASE, 10)) == ["s"]
             await anyio.sleep(LEASE_END_WAIT)
             [taken] = await store.acquire_schedules("two", LONG_LEASE, 10)
@@ -247,9 +224,7 @@ class TaskAndScheduleChecks:
     ) -> None:
         async with running(datastore) as running_store:
             store = running_store.store
-            await store.add_schedule(
-                make_schedule("s", utcnow()), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("s", utcnow())
             assert ids(await store.acquire_schedules("one", LONG_LEASE, 10)) == ["s"]
             assert ids(await store.acquire_schedules("one", LONG_LEASE, 10)) == ["s"]
 
@@ -259,7 +234,7 @@ class TaskAndScheduleChecks:
         async with running(datastore) as running_store:
             store = running_store.store
             now = utcnow()
-            await store.add_schedule(make_schedule("s", now), ConflictPolicy.exception)
+            await running_store.add_schedule("s", now)
             [schedule] = await store.acquire_schedules("one", LONG_LEASE, 10)
             await store.release_schedules("one", [advanced(schedule)])
             [stored] = await store.get_schedules()
@@ -281,20 +256,14 @@ class TaskAndScheduleChecks:
         async with running(datastore) as running_store:
             store = running_store.store
             now = utcnow()
-            await store.add_schedule(
-                make_schedule("mine", now), ConflictPolicy.exception
-            )
-            await store.add_schedule(
-                make_schedule("lost", now), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("mine", now)
+            await running_store.add_schedule("lost", now)
             schedules = {
                 s.id: s for s in await store.acquire_schedules("one", LONG_LEASE, 10)
             }
             # "lost" was taken over meanwhile: its new holder makes its jobs.
             await store.remove_schedules(["lost"])
-            await store.add_schedule(
-                make_schedule("lost", now), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("lost", now)
             mine, lost = make_job(schedule_id="mine"), make_job(schedule_id="lost")
             await store.release_schedules(
                 "one",
@@ -313,9 +282,7 @@ class TaskAndScheduleChecks:
     ) -> None:
         async with running(datastore) as running_store:
             store = running_store.store
-            await store.add_schedule(
-                make_schedule("s", utcnow()), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("s", utcnow())
             [schedule] = await store.acquire_schedules("one", LONG_LEASE, 10)
             await store.release_schedules("one", [finished(schedule)])
             assert await store.get_schedules() == []
@@ -330,16 +297,11 @@ class TaskAndScheduleChecks:
             store = running_store.store
             now = utcnow()
             assert await store.get_next_schedule_run_time() is None
-            paused = make_schedule("paused", now - HOUR, paused=True)
-            await store.add_schedule(paused, ConflictPolicy.exception)
-            await store.add_schedule(
-                make_schedule("done", None), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("paused", now - HOUR, paused=True)
+            await running_store.add_schedule("done", None)
             assert await store.get_next_schedule_run_time() is None
-            await store.add_schedule(
-                make_schedule("b", now + HOUR), ConflictPolicy.exception
-            )
-            await store.add_schedule(make_schedule("a", now), ConflictPolicy.exception)
+            await running_store.add_schedule("b", now + HOUR)
+            await running_store.add_schedule("a", now)
             assert await store.get_next_schedule_run_time() == now
             # A claimed schedule counts from when its claim ends, so that other
             # schedulers do not wake up for a schedule they cannot take.
@@ -352,9 +314,7 @@ class TaskAndScheduleChecks:
     async def test_extend_acquired_schedule_leases(self, datastore: Any) -> None:
         async with running(datastore) as running_store:
             store = running_store.store
-            await store.add_schedule(
-                make_schedule("s", utcnow()), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("s", utcnow())
             await store.acquire_schedules("one", SHORT_LEASE, 10)
             await store.extend_acquired_schedule_leases("one", {"s"}, LONG_LEASE)
             await store.extend_acquired_schedule_leases("two", {"s"}, SHORT_LEASE)
@@ -368,12 +328,8 @@ class TaskAndScheduleChecks:
     async def test_cleanup_removes_finished_schedules(self, datastore: Any) -> None:
         async with running(datastore) as running_store:
             store = running_store.store
-            await store.add_schedule(
-                make_schedule("done", None), ConflictPolicy.exception
-            )
-            await store.add_schedule(
-                make_schedule("s", utcnow()), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("done", None)
+            await running_store.add_schedule("s", utcnow())
             await store.cleanup()
             assert ids(await store.get_schedules()) == ["s"]
             assert (await running_store.new_events())[-1] == (

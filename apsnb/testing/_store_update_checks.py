@@ -43,9 +43,8 @@ class ScheduleUpdateChecks:
     async def test_update_schedule_changes_trigger_and_settings_keeping_id_and_history(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             schedule = make_schedule("s", utcnow() + HOUR)
             schedule.last_fire_time = utcnow() - HOUR
             await store.add_schedule(schedule, ConflictPolicy.exception)
@@ -112,9 +111,7 @@ class ScheduleUpdateChecks:
     ) -> None:
         async with running(datastore) as running_store:
             store = running_store.store
-            await store.add_schedule(
-                make_schedule("s", utcnow() + HOUR), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("s", utcnow() + HOUR)
             await store.update_schedule("s", lambda s: s.copy(next_fire_time=None))
             assert await store.get_schedules() == []
             assert (await running_store.new_events())[-1][:2] == (
@@ -125,12 +122,9 @@ class ScheduleUpdateChecks:
     async def test_a_new_trigger_without_the_claim_outlives_the_holders_release(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
-            await store.add_schedule(
-                make_schedule("s", utcnow() - HOUR), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("s", utcnow() - HOUR)
             [claimed] = await store.acquire_schedules("scheduler", LONG_LEASE, 1)
             updated = await store.update_schedule("s", lambda s: _retimed(s, 7))
             # The holder finishes with the old trigger: its result no longer applies.
@@ -145,12 +139,9 @@ class ScheduleUpdateChecks:
     async def test_a_settings_update_keeping_the_claim_lets_the_holder_release(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
-            await store.add_schedule(
-                make_schedule("s", utcnow() - HOUR), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("s", utcnow() - HOUR)
             [claimed] = await store.acquire_schedules("scheduler", LONG_LEASE, 1)
             await store.update_schedule("s", lambda s: s.copy(paused=True))
             result = advanced(claimed)
@@ -164,9 +155,7 @@ class ScheduleUpdateChecks:
     ) -> None:
         async with running(datastore) as running_store:
             store = running_store.store
-            await store.add_schedule(
-                make_schedule("s", utcnow() + HOUR), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("s", utcnow() + HOUR)
 
             def count(stored: Schedule) -> Schedule:
                 counted = stored.metadata.get("count", 0) + 1
