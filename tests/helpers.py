@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import pickle
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apsnb._state import (
     dump_zoned_datetime,
@@ -52,6 +54,30 @@ def exact(times: list[datetime]) -> list[str]:
 def instants(times: list[datetime]) -> list[float]:
     """Real instants (POSIX timestamps), for comparisons that ignore the zone."""
     return [t.timestamp() for t in times]
+
+
+@functools.cache
+def transitions(zone_key: str, year: int) -> tuple[datetime, ...]:
+    """The instants (UTC, whole seconds) at which the zone's UTC offset changes in
+    ``year``."""
+    tz, one_second = ZoneInfo(zone_key), timedelta(seconds=1)
+    found, step = [], timedelta(hours=6)
+    instant = datetime(year, 1, 1, tzinfo=UTC)
+    offset = instant.astimezone(tz).utcoffset()
+    while instant.year == year:
+        later = instant + step
+        later_offset = later.astimezone(tz).utcoffset()
+        if later_offset != offset:
+            low, high = instant, later
+            while high - low > one_second:
+                middle = (low + (high - low) / 2).replace(microsecond=0)
+                if middle.astimezone(tz).utcoffset() == offset:
+                    low = middle
+                else:
+                    high = middle
+            found.append(high)
+        instant, offset = later, later_offset
+    return tuple(found)
 
 
 class FixedTimesTrigger(Trigger):

@@ -94,7 +94,6 @@ from __future__ import annotations
 
 import calendar
 import contextlib
-import functools
 import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -109,7 +108,7 @@ from hypothesis import strategies as st
 
 from apsnb import TriggerNeverFires
 from apsnb.triggers.cron import CronTrigger
-from tests.helpers import exact, instants, take
+from tests.helpers import exact, instants, take, transitions
 
 COUNT = 20
 ONE_SECOND = timedelta(seconds=1)
@@ -336,30 +335,6 @@ def crontabs(
 
 
 # --- generating start times ------------------------------------------------------------
-
-
-@functools.cache
-def transitions(zone_key: str, year: int) -> tuple[datetime, ...]:
-    """The instants (UTC, whole seconds) at which the zone's offset changes."""
-    tz = ZoneInfo(zone_key)
-    step = timedelta(hours=6)
-    found = []
-    instant = datetime(year, 1, 1, tzinfo=UTC)
-    offset = instant.astimezone(tz).utcoffset()
-    while instant.year == year:
-        later = instant + step
-        later_offset = later.astimezone(tz).utcoffset()
-        if later_offset != offset:
-            low, high = instant, later
-            while high - low > ONE_SECOND:
-                middle = (low + (high - low) / 2).replace(microsecond=0)
-                if middle.astimezone(tz).utcoffset() == offset:
-                    low = middle
-                else:
-                    high = middle
-            found.append(high)
-        instant, offset = later, later_offset
-    return tuple(found)
 
 
 def real(wall: datetime) -> datetime:
@@ -772,7 +747,8 @@ def test_nearest_weekday_to_a_day_the_month_lacks_skips_the_month() -> None:
         "2026-07-31",
     ]
     peer = croniter("0 0 31W * *", before(start))
-    assert [peer.get_next(datetime).date().isoformat() for _ in range(2)][1] == "2026-02-27"
+    peer_days = [peer.get_next(datetime).date().isoformat() for _ in range(2)]
+    assert peer_days[1] == "2026-02-27"
 
 
 def test_croniter_ignores_day_of_week_next_to_nearest_weekday() -> None:

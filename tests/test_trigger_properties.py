@@ -9,7 +9,6 @@ restored from its state at a random point continues identically.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,7 @@ from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from apsnb.triggers.cron import CronTrigger
-from tests.helpers import assert_continues_after_restore, take
+from tests.helpers import assert_continues_after_restore, take, transitions
 
 ZONES = (
     "UTC",
@@ -36,29 +35,6 @@ SETTINGS = settings(max_examples=100, deadline=None, derandomize=True)
 
 
 # --- zones and start times -------------------------------------------------------------
-
-
-@functools.cache
-def transitions(zone_key: str, year: int) -> tuple[datetime, ...]:
-    """The instants (UTC, whole seconds) at which the zone's UTC offset changes."""
-    tz = ZoneInfo(zone_key)
-    found, step = [], timedelta(hours=6)
-    instant = datetime(year, 1, 1, tzinfo=UTC)
-    offset = instant.astimezone(tz).utcoffset()
-    while instant.year == year:
-        later = instant + step
-        later_offset = later.astimezone(tz).utcoffset()
-        if later_offset != offset:
-            low, high = instant, later
-            while high - low > ONE_SECOND:
-                middle = (low + (high - low) / 2).replace(microsecond=0)
-                if middle.astimezone(tz).utcoffset() == offset:
-                    low = middle
-                else:
-                    high = middle
-            found.append(high)
-        instant, offset = later, later_offset
-    return tuple(found)
 
 
 @st.composite
