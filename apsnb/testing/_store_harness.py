@@ -62,9 +62,25 @@ class RunningStore:
         await self.store.add_schedule(schedule, ConflictPolicy.exception)
         return schedule
 
+    async def claim_schedule(
+        self, schedule_id: str, next_fire_time: datetime, scheduler_id: str = "one"
+    ) -> Schedule:
+        """Add a new schedule due at ``next_fire_time`` and acquire it, the only
+        schedule due, for ``scheduler_id``; return it as acquired."""
+        await self.add_schedule(schedule_id, next_fire_time)
+        [acquired] = await self.store.acquire_schedules(scheduler_id, LONG_LEASE, 10)
+        assert acquired.id == schedule_id
+        return acquired
+
     async def add_jobs(self, *jobs: Job) -> None:
         for job in jobs:
             await self.store.add_job(job)
+
+    async def outcome(self, job: Job) -> JobOutcome | None:
+        """The outcome of ``job``'s result (read, so no longer kept), or ``None``
+        if there is none."""
+        result = await self.store.get_job_result(job.id)
+        return None if result is None else result.outcome
 
     async def claim(
         self, job: Job, scheduler_id: str = "one", lease: timedelta = LONG_LEASE

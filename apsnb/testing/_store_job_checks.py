@@ -93,9 +93,7 @@ class JobChecks:
             await store.add_job(on_time)
             assert job_ids(await store.acquire_jobs("one", LONG_LEASE)) == [on_time.id]
             assert job_ids(await store.get_jobs()) == [on_time.id]
-            result = await store.get_job_result(late.id)
-            assert result is not None
-            assert result.outcome is JobOutcome.missed_start_deadline
+            assert await running_store.outcome(late) is JobOutcome.missed_start_deadline
             # No scheduler runs the job, so the store says how it ended.
             assert (await running_store.new_events())[-2:] == [
                 ("JobRemoved", late.id),
@@ -120,9 +118,7 @@ class JobChecks:
             # its place (max_running_jobs=1) goes to the next job.
             [taken] = await store.acquire_jobs("two", LONG_LEASE)
             assert (taken.id, taken.acquired_by) == (waiting.id, "two")
-            result = await store.get_job_result(expiring.id)
-            assert result is not None
-            assert result.outcome is JobOutcome.abandoned
+            assert await running_store.outcome(expiring) is JobOutcome.abandoned
             assert (await store.get_task("task")).running_jobs == 1
 
     async def test_acquire_jobs_leaves_the_caller_s_own_expired_claims(
@@ -137,9 +133,7 @@ class JobChecks:
             await anyio.sleep(LEASE_END_WAIT)
             assert await store.acquire_jobs("one", LONG_LEASE) == []
             await store.release_job("one", job, success(job))
-            result = await store.get_job_result(job.id)
-            assert result is not None
-            assert result.outcome is JobOutcome.success
+            assert await running_store.outcome(job) is JobOutcome.success
 
     async def test_a_late_release_replaces_the_abandoned_record_of_a_takeover(
         self, datastore: Any
@@ -221,9 +215,7 @@ class JobChecks:
             await store.add_job(waiting)
             await store.reap_abandoned_jobs("one")
             assert job_ids(await store.get_jobs()) == [theirs.id, waiting.id]
-            result = await store.get_job_result(mine.id)
-            assert result is not None
-            assert result.outcome is JobOutcome.abandoned
+            assert await running_store.outcome(mine) is JobOutcome.abandoned
             assert (await store.get_task("task")).running_jobs == 1
             assert (await running_store.new_events())[-2:] == [
                 ("JobRemoved", mine.id),
@@ -241,9 +233,7 @@ class JobChecks:
             await anyio.sleep(LEASE_END_WAIT)
             await store.cleanup()
             assert job_ids(await store.get_jobs()) == [held.id]
-            result = await store.get_job_result(expiring.id)
-            assert result is not None
-            assert result.outcome is JobOutcome.abandoned
+            assert await running_store.outcome(expiring) is JobOutcome.abandoned
             assert (await running_store.new_events())[-2:] == [
                 ("JobRemoved", expiring.id),
                 ("JobReleased", expiring.id, JobOutcome.abandoned),
@@ -286,10 +276,9 @@ class JobChecks:
             await store.cleanup("one")
             assert job_ids(await store.get_jobs()) == [own.id]
             assert await store.get_job_result(own.id) is None
-            result = await store.get_job_result(other.id)
-            assert result is not None and result.outcome is JobOutcome.abandoned
+            assert await running_store.outcome(other) is JobOutcome.abandoned
             await store.release_job("one", own, success(own))
-            assert (await store.get_job_result(own.id)).outcome is JobOutcome.success
+            assert await running_store.outcome(own) is JobOutcome.success
 
     async def test_every_change_publishes_its_event_in_order(
         self, datastore: Any
@@ -298,8 +287,7 @@ class JobChecks:
             store = running_store.store
             await store.add_task(Task(id="task"))
             await store.add_task(Task(id="task"))
-            await running_store.add_schedule("s", utcnow())
-            [schedule] = await store.acquire_schedules("one", LONG_LEASE, 10)
+            schedule = await running_store.claim_schedule("s", utcnow())
             job = make_job(schedule_id="s")
             await store.add_job(job)
             await store.release_schedules("one", [advanced(schedule)])

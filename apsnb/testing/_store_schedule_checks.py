@@ -234,8 +234,7 @@ class TaskAndScheduleChecks:
         async with running(datastore) as running_store:
             store = running_store.store
             now = utcnow()
-            await running_store.add_schedule("s", now)
-            [schedule] = await store.acquire_schedules("one", LONG_LEASE, 10)
+            schedule = await running_store.claim_schedule("s", now)
             await store.release_schedules("one", [advanced(schedule)])
             [stored] = await store.get_schedules()
             assert (stored.last_fire_time, stored.next_fire_time) == (
@@ -282,8 +281,7 @@ class TaskAndScheduleChecks:
     ) -> None:
         async with running(datastore) as running_store:
             store = running_store.store
-            await running_store.add_schedule("s", utcnow())
-            [schedule] = await store.acquire_schedules("one", LONG_LEASE, 10)
+            schedule = await running_store.claim_schedule("s", utcnow())
             await store.release_schedules("one", [finished(schedule)])
             assert await store.get_schedules() == []
             assert (await running_store.new_events())[-1] == (

@@ -14,7 +14,6 @@ from .._exceptions import ScheduleLookupError
 from .._structures import Schedule, Task
 from ..triggers.interval import IntervalTrigger
 from ._store_harness import (
-    LONG_LEASE,
     advanced,
     make_job,
     make_schedule,
@@ -124,8 +123,9 @@ class ScheduleUpdateChecks:
     ) -> None:
         async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await running_store.add_schedule("s", utcnow() - HOUR)
-            [claimed] = await store.acquire_schedules("scheduler", LONG_LEASE, 1)
+            claimed = await running_store.claim_schedule(
+                "s", utcnow() - HOUR, "scheduler"
+            )
             updated = await store.update_schedule("s", lambda s: _retimed(s, 7))
             # The holder finishes with the old trigger: its result no longer applies.
             result = advanced(claimed)
@@ -141,8 +141,9 @@ class ScheduleUpdateChecks:
     ) -> None:
         async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await running_store.add_schedule("s", utcnow() - HOUR)
-            [claimed] = await store.acquire_schedules("scheduler", LONG_LEASE, 1)
+            claimed = await running_store.claim_schedule(
+                "s", utcnow() - HOUR, "scheduler"
+            )
             await store.update_schedule("s", lambda s: s.copy(paused=True))
             result = advanced(claimed)
             await store.release_schedules("scheduler", [result])
