@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import _sqlite_store_jobs as jobs
-from _scheduler_runs import Countdown, Library, percentile, time_due
+from _scheduler_runs import Countdown, Library, latency_figures, time_due
 from _store_runs import (
     TIME_LIMIT_SECONDS,
     read_runs,
@@ -173,23 +173,14 @@ async def measure_latency(
             remaining = (last_fire_time - datetime.now(UTC)).total_seconds()
             await asyncio.sleep(remaining + 0.5)
     # Fire times are whole seconds after start_time: a millisecond absorbs rounding.
-    low, high = first_fire_time.timestamp() - 0.001, last_fire_time.timestamp()
-    latencies_ms = sorted(
-        (started - scheduled) * 1000
-        for started, scheduled in jobs.STARTS
-        if low <= scheduled < high
+    return latency_figures(
+        jobs.STARTS,
+        last_fire_time.timestamp(),
+        first_fire_time.timestamp() - 0.001,
+        f"no job started for a fire time from {first_fire_time:%H:%M:%S.%f} to "
+        f"{last_fire_time:%H:%M:%S.%f} ({len(jobs.STARTS)} starts in all; the "
+        f"schedules were added by {added:%H:%M:%S.%f})",
     )
-    if not latencies_ms:
-        raise RuntimeError(
-            f"no job started for a fire time from {first_fire_time:%H:%M:%S.%f} to "
-            f"{last_fire_time:%H:%M:%S.%f} ({len(jobs.STARTS)} starts in all; the "
-            f"schedules were added by {added:%H:%M:%S.%f})"
-        )
-    return {
-        "jobs": len(latencies_ms),
-        "p50_ms": statistics.median(latencies_ms),
-        "p99_ms": percentile(latencies_ms, 0.99),
-    }
 
 
 async def measure_jobs(library: Library, count: int, processes: int) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import resource
 import statistics
 import time
@@ -205,20 +206,7 @@ async def measure_latency(
             await scheduler.add_schedule(func, trigger, id=f"tick-{number}")
         # Half a second after the last counted fire time, its jobs have all started.
         await asyncio.sleep((last_fire_time - datetime.now(UTC)).total_seconds() + 0.5)
-    bound = last_fire_time.timestamp()
-    latencies_ms = sorted(
-        (started - scheduled) * 1000
-        for started, scheduled in STARTS
-        if scheduled < bound
-    )
-    if not latencies_ms:
-        raise RuntimeError("no job started")
-    return {
-        "jobs": len(latencies_ms),
-        "p50_ms": statistics.median(latencies_ms),
-        "p99_ms": percentile(latencies_ms, 0.99),
-        "max_ms": latencies_ms[-1],
-    }
+    return latency_figures(STARTS, last_fire_time.timestamp())
 
 
 async def measure_idle_cpu(
@@ -302,6 +290,30 @@ def _version(package: str) -> str | None:
 def max_rss_kib() -> int:
     """The process's peak resident memory so far (KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def latency_figures(
+    starts: list[tuple[float, float]],
+    until: float,
+    since: float = -math.inf,
+    nothing: str = "no job started",
+) -> dict[str, Any]:
+    """The start latencies (actual start − fire time, ms) of the ``starts`` whose
+    fire times are from ``since`` to before ``until`` (POSIX seconds): how many,
+    the median, p99 and the largest. Without any, ``RuntimeError(nothing)``."""
+    latencies_ms = sorted(
+        (started - scheduled) * 1000
+        for started, scheduled in starts
+        if since <= scheduled < until
+    )
+    if not latencies_ms:
+        raise RuntimeError(nothing)
+    return {
+        "jobs": len(latencies_ms),
+        "p50_ms": statistics.median(latencies_ms),
+        "p99_ms": percentile(latencies_ms, 0.99),
+        "max_ms": latencies_ms[-1],
+    }
 
 
 def percentile(ordered: list[float], fraction: float) -> float:

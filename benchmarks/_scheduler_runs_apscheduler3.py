@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import math
-import statistics
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,8 +27,8 @@ from _scheduler_runs import (
     IDLE_SETTLE_SECONDS,
     LATENCY_LEAD_SECONDS,
     Countdown,
+    latency_figures,
     max_rss_kib,
-    percentile,
     trivial_async,
     trivial_sync,
 )
@@ -156,20 +155,7 @@ async def measure_latency(
         await asyncio.sleep((last_fire_time - datetime.now(UTC)).total_seconds() + 0.5)
     finally:
         scheduler.shutdown(wait=False)
-    bound = last_fire_time.timestamp()
-    latencies_ms = sorted(
-        (started - scheduled) * 1000
-        for started, scheduled in STARTS
-        if scheduled < bound
-    )
-    if not latencies_ms:
-        raise RuntimeError("no job started")
-    return {
-        "jobs": len(latencies_ms),
-        "p50_ms": statistics.median(latencies_ms),
-        "p99_ms": percentile(latencies_ms, 0.99),
-        "max_ms": latencies_ms[-1],
-    }
+    return latency_figures(STARTS, last_fire_time.timestamp())
 
 
 async def measure_idle_cpu(schedules: int, seconds: float) -> dict[str, Any]:

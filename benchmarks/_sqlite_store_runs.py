@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import statistics
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import _sqlite_store_jobs as jobs
-from _scheduler_runs import Countdown, Library, percentile, time_due
+from _scheduler_runs import Countdown, Library, latency_figures, time_due
 from _sqlite_store_shared import measure_shared_due, measure_shared_jobs
 from _store_runs import run_measurement, temporary_file
 
@@ -101,19 +100,7 @@ async def measure_latency(
                 )
             remaining = (last_fire_time - datetime.now(UTC)).total_seconds()
             await asyncio.sleep(remaining + 0.5)
-    bound = last_fire_time.timestamp()
-    latencies_ms = sorted(
-        (started - scheduled) * 1000
-        for started, scheduled in jobs.STARTS
-        if scheduled < bound
-    )
-    if not latencies_ms:
-        raise RuntimeError("no job started")
-    return {
-        "jobs": len(latencies_ms),
-        "p50_ms": statistics.median(latencies_ms),
-        "p99_ms": percentile(latencies_ms, 0.99),
-    }
+    return latency_figures(jobs.STARTS, last_fire_time.timestamp())
 
 
 async def measure_shared(
