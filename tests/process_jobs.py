@@ -1,4 +1,4 @@
-"""Job functions for the multi-process SQLite tests, and the log of their runs.
+"""Job functions for the multi-process tests, and the log of their runs.
 
 The worker processes import these by reference (``tests.process_jobs:record_run``).
 Each run appends one line to the file named by ``$APSNB_TEST_RUNS`` with a single

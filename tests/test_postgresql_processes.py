@@ -4,7 +4,8 @@ abandoned, a server restart is ridden out, and a schedule added in one process f
 in another on time, woken by LISTEN/NOTIFY.
 
 The workers are ``tests/process_worker.py``, as for the SQLite store, given the
-database's URL; each test works in a schema of its own.
+database's URL; each test works in a schema of its own. The checks both stores pass
+are in ``tests/process_checks.py``.
 """
 
 from __future__ import annotations

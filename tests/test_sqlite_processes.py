@@ -4,7 +4,8 @@ schedules (a notebook function's wait until it is bound again).
 
 Each worker is ``tests/process_worker.py`` in its own interpreter, with an
 ``AsyncScheduler`` on the shared file; jobs log each run to a file of their own
-(``tests/process_jobs.py``), which the test reads back.
+(``tests/process_jobs.py``), which the test reads back. The checks every store passes
+are in ``tests/process_checks.py``.
 """
 
 from __future__ import annotations
