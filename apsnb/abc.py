@@ -390,6 +390,17 @@ class DataStore(metaclass=ABCMeta):
         for job, result in results:
             self.release_job(scheduler_id, job, result)
 
+    def return_jobs(self, scheduler_id: str, job_ids: Iterable[UUID]) -> bool:
+        """Hand claimed jobs back unrun: they wait again, in their places, for any
+        scheduler; return whether the store did (it has this step).
+
+        For a scheduler that claimed jobs it finds it cannot run (their task was
+        added by another process, with a function this one may not import). Only
+        the claims ``scheduler_id`` holds are dropped. This default cannot, and says
+        so: the scheduler then records such a job as failed, with the reason.
+        """
+        return False
+
     @abstractmethod
     def get_job_result(self, job_id: UUID) -> JobResult | None:
         """Return (and forget) a job's result, or ``None`` if there is none yet."""
@@ -558,6 +569,10 @@ class AsyncDataStore(metaclass=ABCMeta):
         """Release several finished jobs at once (see :meth:`DataStore.release_jobs`)."""
         for job, result in results:
             await self.release_job(scheduler_id, job, result)
+
+    async def return_jobs(self, scheduler_id: str, job_ids: Iterable[UUID]) -> bool:
+        """See :meth:`DataStore.return_jobs`; this default cannot."""
+        return False
 
     @abstractmethod
     async def get_job_result(self, job_id: UUID) -> JobResult | None: ...

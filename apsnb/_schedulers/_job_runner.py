@@ -143,10 +143,13 @@ class JobRunner:
             if func is None:
                 try:
                     func = await self.scheduler._function_for(job.task_id)
-                except (UntrustedReference, TaskFunctionMissing):
+                except (UntrustedReference, TaskFunctionMissing) as error:
                     # A task added since the tasks were last read (by a process
-                    # that could not say so): pass its other jobs over from now on.
+                    # that could not say so): pass its other jobs over from now on,
+                    # and hand this one back for a scheduler that may run it.
                     self.tasks.changed()
+                    if await self._return(job, error):
+                        return
                     raise
             start = job.scheduled_start
             if start is not None:
@@ -195,6 +198,24 @@ class JobRunner:
             self._releasing = asyncio.get_running_loop().create_task(
                 self._release_queued(), name="apsnb job releases"
             )
+
+    async def _return(self, job: Job, why: Exception) -> bool:
+        """Hand a claimed job back to the store unrun; return whether it was."""
+        try:
+            returned = await self.scheduler.data_store.return_jobs(
+                self.scheduler.identity, [job.id]
+            )
+        except Exception:
+            self.logger.exception("could not hand job %s back to the store", job.id)
+            return False
+        if returned:
+            self.running_jobs.discard(job.id)
+            self.jobs_changed.set()
+            # Why is said once per task (see TaskView), not once per job.
+            self.logger.info(
+                "job %s (task %r) was handed back unrun: %s", job.id, job.task_id, why
+            )
+        return returned
 
     async def _release_queued(self) -> None:
         """Release finished jobs; jobs that finish meanwhile go in the same call.

@@ -144,6 +144,14 @@ class JobCalls:
                 self._runs.add(records)
         self._publish(events)
 
+    def return_jobs(self, scheduler_id: str, job_ids: Iterable[UUID]) -> bool:
+        with self._lock:
+            for job_id in job_ids:
+                job = self._jobs.jobs.get(job_id)
+                if job is not None and job.acquired_by == scheduler_id:
+                    self._jobs.unclaim(job)
+        return True
+
     def get_job_result(self, job_id: UUID) -> JobResult | None:
         with self._lock:
             result = self._jobs.pop_result(job_id)

@@ -129,6 +129,11 @@ class JobTable:
             self._results[job_id] = result
             self._result_expiry.set(job_id, instant(result.expires_at))
 
+    def unclaim(self, job: Job) -> None:
+        """Drop a job's claim and queue it again, in its old place."""
+        self._unclaim(job)
+        self._queue(job)
+
     def pop_result(self, job_id: UUID) -> JobResult | None:
         self._result_expiry.discard(job_id)
         return self._results.pop(job_id, None)

@@ -185,6 +185,17 @@ def extend_job_claims(
         )
 
 
+def unclaim_jobs(cur: Cursor, t: Tables, scheduler_id: str, ids: set[UUID]) -> None:
+    """Drop ``scheduler_id``'s claims on these jobs: they wait again, in their
+    places (their positions are kept)."""
+    if ids:
+        cur.execute(
+            f"UPDATE {t.jobs} SET acquired_by = NULL, acquired_until_us = NULL "
+            f"WHERE acquired_by = %s AND id = ANY(%s::uuid[])",
+            (scheduler_id, [str(id) for id in ids]),
+        )
+
+
 def finish_jobs(
     cur: Cursor, t: Tables, finished: list[tuple[str, Row | None]]
 ) -> dict[str, str]:

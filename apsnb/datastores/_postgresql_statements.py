@@ -159,6 +159,9 @@ class PostgreSQLStatements(Statements[Cursor]):
     ) -> None:
         jobs_sql.extend_job_claims(handle, self.tables, scheduler_id, ids, until_us)
 
+    def unclaim_jobs(self, handle: Cursor, scheduler_id: str, ids: set[UUID]) -> None:
+        jobs_sql.unclaim_jobs(handle, self.tables, scheduler_id, ids)
+
     def finish_job(self, handle: Cursor, job_id: str, result_row: Row | None) -> None:
         jobs_sql.finish_jobs(handle, self.tables, [(job_id, result_row)])
 

@@ -239,6 +239,11 @@ class SQLJobQueue(DataStore, Generic[H]):
             one_statement=True,
         )
 
+    def return_jobs(self, scheduler_id: str, job_ids: Iterable[UUID]) -> bool:
+        ids = set(job_ids)
+        self._write(lambda handle: self._sql.unclaim_jobs(handle, scheduler_id, ids))
+        return True
+
     def reap_abandoned_jobs(self, scheduler_id: str) -> None:
         def reap(handle: H) -> list[Event]:
             now = utcnow()

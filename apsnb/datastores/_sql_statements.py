@@ -151,6 +151,10 @@ class Statements(ABC, Generic[H]):
         """Make ``scheduler_id``'s claims on these jobs last until ``until_us``."""
 
     @abstractmethod
+    def unclaim_jobs(self, handle: H, scheduler_id: str, ids: set[UUID]) -> None:
+        """Drop ``scheduler_id``'s claims on these jobs, keeping their places."""
+
+    @abstractmethod
     def finish_job(self, handle: H, job_id: str, result_row: Row | None) -> None:
         """Delete a job and keep its result (if given), if the job is still there."""
 

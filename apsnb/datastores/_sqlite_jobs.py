@@ -157,6 +157,17 @@ def extend_job_claims(
         )
 
 
+def unclaim_jobs(database: Database, scheduler_id: str, ids: set[UUID]) -> None:
+    """Drop ``scheduler_id``'s claims on these jobs: they wait again, in their
+    places (their positions are kept)."""
+    for batch in chunks(str(id) for id in ids):
+        database.execute(
+            f"UPDATE {JOBS} SET acquired_by = NULL, acquired_until_us = NULL "
+            f"WHERE acquired_by = ? AND id IN ({placeholders(batch)})",
+            [scheduler_id, *batch],
+        )
+
+
 def finish_job(database: Database, job_id: str, result_row: Row | None) -> str | None:
     """Delete a job and keep its result (if given); return its task id, or ``None``
     when the job is gone already (released before: the first release wins)."""

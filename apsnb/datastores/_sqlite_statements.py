@@ -78,6 +78,7 @@ class SQLiteStatements(Statements[Database]):
     expired_claim_rows = staticmethod(jobs_sql.expired_claim_rows)
     release_unreadable = staticmethod(jobs_sql.release_unreadable)
     extend_job_claims = staticmethod(jobs_sql.extend_job_claims)
+    unclaim_jobs = staticmethod(jobs_sql.unclaim_jobs)
     finish_job = staticmethod(jobs_sql.finish_job)  # type: ignore[assignment]
     pop_result_row = staticmethod(jobs_sql.pop_result_row)
     drop_expired_results = staticmethod(jobs_sql.drop_expired_results)

@@ -208,6 +208,9 @@ class _SyncDataStoreAdapter(AsyncDataStore):
     ) -> None:
         await self._call(self._store.release_jobs, scheduler_id, results)
 
+    async def return_jobs(self, scheduler_id: str, job_ids: Iterable[UUID]) -> bool:
+        return await self._call(self._store.return_jobs, scheduler_id, job_ids)
+
     async def get_job_result(self, job_id: UUID) -> JobResult | None:
         return await self._call(self._store.get_job_result, job_id)
 

@@ -1,5 +1,7 @@
-"""Conformance checks of ``release_schedules_and_acquire_jobs``: firing schedules and
-claiming their jobs for the scheduler that fired them, in one step."""
+"""Conformance checks of the claims a scheduler takes and gives back in a step of
+their own: ``release_schedules_and_acquire_jobs`` (firing schedules and claiming
+their jobs for the scheduler that fired them, in one step) and ``return_jobs``
+(handing claimed jobs back unrun)."""
 
 from __future__ import annotations
 
@@ -148,3 +150,34 @@ async def _due(store: Any, schedule_id: str) -> list[Schedule]:
         make_schedule(schedule_id, utcnow()), ConflictPolicy.exception
     )
     return await store.acquire_schedules("one", LONG_LEASE, 10)
+
+
+class ReturnChecks:
+    """The checks of handing claimed jobs back unrun (mixed into
+    ``DataStoreConformance``)."""
+
+    async def test_return_jobs_puts_claimed_jobs_back_in_their_places(
+        self, datastore: Any
+    ) -> None:
+        async with running(datastore) as running_store:
+            store = running_store.store
+            await store.add_task(Task(id="task", max_running_jobs=2))
+            jobs = [make_job() for _ in range(3)]
+            for job in jobs:
+                await store.add_job(job)
+            claimed = await store.acquire_jobs("one", LONG_LEASE, 2)
+            assert job_ids(claimed) == job_ids(jobs[:2])
+            # Only the holder's claims are dropped.
+            assert await store.return_jobs("two", [jobs[0].id]) is True
+            assert (await store.get_task("task")).running_jobs == 2
+            assert await store.return_jobs("one", [jobs[0].id]) is True
+            assert (await store.get_task("task")).running_jobs == 1
+            stored = {job.id: job.acquired_by for job in await store.get_jobs()}
+            assert stored == {jobs[0].id: None, jobs[1].id: "one", jobs[2].id: None}
+            # Back in its place: taken before the job that was behind it.
+            again = await store.acquire_jobs("two", LONG_LEASE)
+            assert job_ids(again) == [jobs[0].id]
+            await store.release_jobs("one", [(jobs[1], success(jobs[1]))])
+            assert job_ids(await store.acquire_jobs("two", LONG_LEASE)) == [
+                jobs[2].id
+            ]

@@ -30,7 +30,7 @@ pytest.register_assert_rewrite(
     "apsnb.testing._store_fire_checks",
 )
 
-from ._store_fire_checks import FireChecks  # noqa: E402
+from ._store_fire_checks import FireChecks, ReturnChecks  # noqa: E402
 from ._store_job_checks import JobChecks  # noqa: E402
 from ._store_run_checks import RunChecks  # noqa: E402
 from ._store_schedule_checks import TaskAndScheduleChecks  # noqa: E402
@@ -41,7 +41,12 @@ __all__ = ("DataStoreConformance",)
 
 @pytest.mark.anyio
 class DataStoreConformance(
-    TaskAndScheduleChecks, ScheduleUpdateChecks, JobChecks, FireChecks, RunChecks
+    TaskAndScheduleChecks,
+    ScheduleUpdateChecks,
+    JobChecks,
+    FireChecks,
+    ReturnChecks,
+    RunChecks,
 ):
     """The tests every data store passes, synchronous or asynchronous.
 
