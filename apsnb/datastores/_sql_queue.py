@@ -50,8 +50,9 @@ class SQLJobQueue(DataStore, Generic[H]):
     """The jobs of a data store in an SQL database; ``H``: the type of a
     transaction's handle.
 
-    A subclass sets ``_connection`` (with a ``location``), ``_sql`` and ``_claims``
-    in its constructor, after this one's, and says how to run a transaction.
+    A subclass sets ``_logger``, and ``_connection``, ``_sql`` and ``_claims`` in its
+    constructor once this one has run; it says how to run a transaction
+    (:meth:`_read`, :meth:`_write`).
     """
 
     #: The store's calls block on disk, locks or the network: the scheduler runs
