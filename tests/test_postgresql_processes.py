@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -111,6 +112,68 @@ def test_schedulers_ride_out_a_server_restart_without_losing_or_repeating_a_fire
     # The restart was felt, and retried (logged at WARNING).
     assert any("retrying" in log for log in logs)
     check_nothing_left_behind(shared)
+
+
+def test_a_store_and_broker_started_while_the_server_shuts_down_wait_for_it(
+    shared: SharedSchema,
+) -> None:
+    """A worker started while the server restarts waits for it: a server that says
+    it is shutting down has not refused the login for good."""
+    from apsnb.datastores.postgresql import PostgreSQLDataStore
+    from apsnb.eventbrokers.postgresql import PostgreSQLEventBroker
+
+    if not is_local_cluster(shared.location):
+        pytest.skip(
+            "stops only the machine's own cluster (APSNB_TEST_POSTGRES_URL names "
+            "another server)"
+        )
+    cluster = ["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main"]
+    # An open session keeps a smart shutdown waiting, turning new logins away.
+    holder = psycopg.connect(shared.location, autocommit=True)
+    stopping = subprocess.Popen([*cluster, "stop", "-m", "smart"])
+    store = PostgreSQLDataStore(shared.location)
+    broker = PostgreSQLEventBroker(shared.location)
+    outcome: list[object] = []
+    try:
+        refusal = wait_for(lambda: _refusal(shared.location), 20, "a refused login")
+        assert "shutting down" in refusal
+
+        def start() -> None:
+            try:
+                broker.start()
+                store.start(broker)
+                outcome.append("started")
+            except Exception as error:  # reported by the assert below
+                outcome.append(error)
+
+        starting = threading.Thread(target=start)
+        starting.start()
+        time.sleep(1.5)
+        assert outcome == []  # still waiting: not failed
+        holder.close()  # the shutdown completes; then the server comes back
+        stopping.wait(60)
+        subprocess.run([*cluster, "start"], check=True, capture_output=True)
+        starting.join(40)
+        assert outcome == ["started"]
+        assert store.get_tasks() == []
+    finally:
+        holder.close()
+        if stopping.poll() is None:
+            stopping.wait(60)
+        # Running again whatever happened (2: it was running already).
+        started = subprocess.run([*cluster, "start"], capture_output=True)
+        assert started.returncode in (0, 2), started.stderr
+        store.stop()
+        broker.stop()
+
+
+def _refusal(url: str) -> str | None:
+    """The message of a refused login, or ``None`` if the login worked."""
+    try:
+        psycopg.connect(url).close()
+    except psycopg.OperationalError as error:
+        return str(error)
+    return None
 
 
 def test_a_killed_process_s_work_is_taken_over_or_abandoned(

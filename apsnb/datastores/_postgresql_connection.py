@@ -25,7 +25,12 @@ from psycopg_pool import ConnectionPool
 from tenacity import RetryCallState
 
 from .._exceptions import DataStoreError, DataStoreUnavailable
-from ._postgresql_errors import describe, is_temporary, permanent_error, server_answers
+from ._postgresql_errors import (
+    describe,
+    is_temporary,
+    permanent_error,
+    refused_for_good,
+)
 from ._postgresql_schema import Tables, prepare_schema
 from ._retry import RetrySettings, retrying
 
@@ -177,8 +182,9 @@ class PostgreSQLConnection:
         if not is_temporary(error):
             return False
         if error.sqlstate is None and not self._connected_before:  # type: ignore[attr-defined]
-            # Never got in: a server that answers refused the login for good.
-            return not server_answers(self.conninfo)
+            # Never got in: a server that answers refused the login for good,
+            # unless it said it is starting or stopping.
+            return not refused_for_good(error, self.conninfo)
         return True
 
     def _retried(self, func: Callable[..., R], *args: Any) -> R:

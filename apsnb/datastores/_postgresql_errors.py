@@ -1,10 +1,11 @@
 """Which PostgreSQL failures pass (retry them) and which are for good (name them).
 
 Decided by the SQLSTATE the server sends (``psycopg.Error.sqlstate``) and by the
-exception's type, never by the message text, which the server translates into its
-own locale. A failure to connect carries no SQLSTATE (libpq keeps it to itself): it is
-temporary when the server cannot be reached at all (down, restarting) or when this
-store has connected before (the server is starting up again), and permanent when a
+exception's type, not by the message text, which the server translates into its own
+locale. A failure to connect carries no SQLSTATE (libpq keeps it to itself): it is
+temporary when the server cannot be reached at all (down, restarting), when this
+store has connected before (the server is starting up again), or when the server
+says, in English, that it is starting, stopping or recovering; and permanent when a
 reachable server turns away a store that never got in (a wrong password, a database
 that does not exist): those the user must fix.
 """
@@ -93,6 +94,36 @@ def server_answers(conninfo: str) -> bool:
     except (OSError, ValueError):
         return False
     return True
+
+
+#: What a server that is starting, stopping or recovering says to a new connection
+#: (SQLSTATE 57P03, which libpq does not pass on for a failed connection).
+_NOT_READY = (
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "the database system is not yet accepting connections",
+    "the database system is not accepting connections",
+)
+
+
+def turned_away_for_now(error: BaseException) -> bool:
+    """Whether a failed connection says the server is starting, stopping or
+    recovering: it answers, but only for now.
+
+    The one place the message text decides, since a failed connection carries no
+    SQLSTATE: a server that speaks English says so in these words; one that speaks
+    another language is taken at its refusal, as a login it turned away.
+    """
+    message = str(error)
+    return any(phrase in message for phrase in _NOT_READY)
+
+
+def refused_for_good(error: BaseException, conninfo: str) -> bool:
+    """Whether a failure to connect, of a client that never got in, is for good: a
+    server that answers turned it away (a wrong password, a missing database), and
+    not because it is starting or stopping."""
+    return server_answers(conninfo) and not turned_away_for_now(error)
 
 
 def describe(conninfo: str) -> str:

@@ -21,7 +21,7 @@ from ..datastores._postgresql_errors import (
     describe,
     is_temporary,
     permanent_error,
-    server_answers,
+    refused_for_good,
 )
 from ..datastores._postgresql_schema import quote
 from ._delivery import CoreView, DeliveryCore
@@ -137,7 +137,7 @@ class PostgreSQLEventBroker(CoreView, EventBroker):
         try:
             return psycopg.connect(self.url, autocommit=True)
         except psycopg.Error as error:
-            if is_temporary(error) and not server_answers(self.url):
+            if is_temporary(error) and not refused_for_good(error, self.url):
                 logger.warning(
                     "%s: cannot reach the server (%s); listening once it answers",
                     self.location,
