@@ -48,11 +48,13 @@ def main(argv: list[str]) -> int:
     python = str(ensure_environment(EXTRAS[command]))
     if command == "demo":
         return subprocess.run([python, "-m", "apsnb", *rest], cwd=ROOT).returncode
-    lint = subprocess.run(
-        [python, "-m", "ruff", "check", "apsnb", "tests", "benchmarks"], cwd=ROOT
+    sources = ["apsnb", "tests", "benchmarks"]
+    lint = subprocess.run([python, "-m", "ruff", "check", *sources], cwd=ROOT)
+    layout = subprocess.run(
+        [python, "-m", "ruff", "format", "--check", *sources], cwd=ROOT
     )
     tests = subprocess.run([python, "-m", "pytest", *rest], cwd=ROOT)
-    return lint.returncode or tests.returncode
+    return lint.returncode or layout.returncode or tests.returncode
 
 
 if __name__ == "__main__":

@@ -47,7 +47,9 @@ def record_run() -> None:
     """The job: note this fire time as run, then take a moment (kills land mid-job)."""
     job = current_job.get()
     assert job is not None and job.scheduled_fire_time is not None
-    line = f"{job.schedule_id} {job.scheduled_fire_time.timestamp():.6f} {os.getpid()}\n"
+    line = (
+        f"{job.schedule_id} {job.scheduled_fire_time.timestamp():.6f} {os.getpid()}\n"
+    )
     descriptor = os.open(os.environ[RUNS_ENV], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     try:
         os.write(descriptor, line.encode())

@@ -51,7 +51,9 @@ def make_scheduler(arguments: argparse.Namespace) -> AsyncScheduler:
     # DB is a path or a store URL (postgresql://…), as the command line takes it.
     # A worker runs the functions the store names: it must allow their module.
     store = open_data_store(
-        arguments.db, poll_interval=arguments.poll, allowed_modules=["tests.process_jobs"]
+        arguments.db,
+        poll_interval=arguments.poll,
+        allowed_modules=["tests.process_jobs"],
     )
     return AsyncScheduler(
         store,

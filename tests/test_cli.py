@@ -222,5 +222,9 @@ def test_schedules_lists_a_schedule_it_cannot_read_as_waiting(store: Path) -> No
         json.loads(line)
         for line in apsnb("schedules", str(store), "--json").stdout.splitlines()
     ]
-    assert [row["id"] for row in rows] == ["every-6-hours", "foreign", "weekday-mornings"]
+    assert [row["id"] for row in rows] == [
+        "every-6-hours",
+        "foreign",
+        "weekday-mornings",
+    ]
     assert "elsewhere.triggers:Nightly" in rows[1]["unreadable"]

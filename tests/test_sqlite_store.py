@@ -268,9 +268,9 @@ def test_a_version_1_database_gets_its_json_as_text_and_keeps_pickles(
         "one", job, JobResult.from_job(job, JobOutcome.success, return_value=[3])
     )
     writer.add_job(Job(task_id="task", kwargs={"n": 2}))
-    opened(
-        serializer=PickleSerializer(), history_retention=timedelta(0)
-    ).add_schedule(interval_schedule("pickled", utcnow()), ConflictPolicy.exception)
+    opened(serializer=PickleSerializer(), history_retention=timedelta(0)).add_schedule(
+        interval_schedule("pickled", utcnow()), ConflictPolicy.exception
+    )
     for store in opened.stores:
         store.stop()
     raw = opened.raw()

@@ -37,16 +37,24 @@ def dates(times: list[datetime]) -> list[str]:
 
 
 def test_monthly_from_31st_skips_months_without_that_day() -> None:
-    trigger = CalendarIntervalTrigger(months=1, hour=9, start_date="2026-01-31",
-                                      timezone="UTC")
+    trigger = CalendarIntervalTrigger(
+        months=1, hour=9, start_date="2026-01-31", timezone="UTC"
+    )
     assert dates(take(trigger, 7)) == [
-        "2026-01-31", "2026-03-31", "2026-05-31", "2026-07-31",
-        "2026-08-31", "2026-10-31", "2026-12-31",
+        "2026-01-31",
+        "2026-03-31",
+        "2026-05-31",
+        "2026-07-31",
+        "2026-08-31",
+        "2026-10-31",
+        "2026-12-31",
     ]
 
 
 def test_monthly_from_30th_and_29th_skip_february_unless_leap() -> None:
-    thirtieth = CalendarIntervalTrigger(months=1, start_date="2026-01-30", timezone="UTC")
+    thirtieth = CalendarIntervalTrigger(
+        months=1, start_date="2026-01-30", timezone="UTC"
+    )
     assert dates(take(thirtieth, 3)) == ["2026-01-30", "2026-03-30", "2026-04-30"]
     common = CalendarIntervalTrigger(months=1, start_date="2026-01-29", timezone="UTC")
     assert dates(take(common, 2)) == ["2026-01-29", "2026-03-29"]
@@ -60,8 +68,9 @@ def test_yearly_from_leap_day_fires_only_in_leap_years() -> None:
 
 
 def test_weeks_and_days_are_added_after_months() -> None:
-    trigger = CalendarIntervalTrigger(months=1, weeks=1, days=1, start_date="2026-01-10",
-                                      timezone="UTC")
+    trigger = CalendarIntervalTrigger(
+        months=1, weeks=1, days=1, start_date="2026-01-10", timezone="UTC"
+    )
     assert dates(take(trigger, 3)) == ["2026-01-10", "2026-02-18", "2026-03-26"]
 
 
@@ -85,8 +94,9 @@ def test_matches_apscheduler_without_dst_changes(
 
 
 def test_helsinki_time_in_spring_gap_fires_at_end_of_gap() -> None:
-    trigger = CalendarIntervalTrigger(days=1, hour=3, minute=30, start_date="2026-03-28",
-                                      timezone=HELSINKI)
+    trigger = CalendarIntervalTrigger(
+        days=1, hour=3, minute=30, start_date="2026-03-28", timezone=HELSINKI
+    )
     assert exact(take(trigger, 3)) == [
         "2026-03-28T03:30:00+02:00",
         "2026-03-29T04:00:00+03:00",
@@ -95,8 +105,13 @@ def test_helsinki_time_in_spring_gap_fires_at_end_of_gap() -> None:
 
 
 def test_apscheduler_skips_the_gap_day_but_apsnb_fires() -> None:
-    kwargs = {"days": 1, "hour": 3, "minute": 30, "start_date": "2026-03-28",
-              "timezone": "Europe/Helsinki"}
+    kwargs = {
+        "days": 1,
+        "hour": 3,
+        "minute": 30,
+        "start_date": "2026-03-28",
+        "timezone": "Europe/Helsinki",
+    }
     a6 = dates(take(A6CalendarIntervalTrigger(**kwargs), 3))
     ours = dates(take(CalendarIntervalTrigger(**kwargs), 3))
     assert "2026-03-29" not in a6
@@ -104,8 +119,9 @@ def test_apscheduler_skips_the_gap_day_but_apsnb_fires() -> None:
 
 
 def test_helsinki_time_in_fall_back_overlap_fires_once_at_first_occurrence() -> None:
-    trigger = CalendarIntervalTrigger(days=1, hour=3, minute=30, start_date="2026-10-24",
-                                      timezone=HELSINKI)
+    trigger = CalendarIntervalTrigger(
+        days=1, hour=3, minute=30, start_date="2026-10-24", timezone=HELSINKI
+    )
     times = take(trigger, 3)
     assert exact(times) == [
         "2026-10-24T03:30:00+03:00",
@@ -116,14 +132,16 @@ def test_helsinki_time_in_fall_back_overlap_fires_once_at_first_occurrence() -> 
 
 
 def test_new_york_gap_and_overlap() -> None:
-    spring = CalendarIntervalTrigger(weeks=1, hour=2, minute=30, start_date="2026-03-08",
-                                     timezone=NEW_YORK)
+    spring = CalendarIntervalTrigger(
+        weeks=1, hour=2, minute=30, start_date="2026-03-08", timezone=NEW_YORK
+    )
     assert exact(take(spring, 2)) == [
         "2026-03-08T03:00:00-04:00",
         "2026-03-15T02:30:00-04:00",
     ]
-    fall = CalendarIntervalTrigger(days=1, hour=1, minute=30, start_date="2026-11-01",
-                                   timezone=NEW_YORK)
+    fall = CalendarIntervalTrigger(
+        days=1, hour=1, minute=30, start_date="2026-11-01", timezone=NEW_YORK
+    )
     assert exact(take(fall, 2)) == [
         "2026-11-01T01:30:00-04:00",
         "2026-11-02T01:30:00-05:00",
@@ -131,14 +149,16 @@ def test_new_york_gap_and_overlap() -> None:
 
 
 def test_lord_howe_half_hour_gap_and_overlap() -> None:
-    spring = CalendarIntervalTrigger(days=1, hour=2, minute=15, start_date="2026-10-04",
-                                     timezone=LORD_HOWE)
+    spring = CalendarIntervalTrigger(
+        days=1, hour=2, minute=15, start_date="2026-10-04", timezone=LORD_HOWE
+    )
     assert exact(take(spring, 2)) == [
         "2026-10-04T02:30:00+11:00",
         "2026-10-05T02:15:00+11:00",
     ]
-    fall = CalendarIntervalTrigger(days=1, hour=1, minute=45, start_date="2026-04-04",
-                                   timezone=LORD_HOWE)
+    fall = CalendarIntervalTrigger(
+        days=1, hour=1, minute=45, start_date="2026-04-04", timezone=LORD_HOWE
+    )
     assert exact(take(fall, 3)) == [
         "2026-04-04T01:45:00+11:00",
         "2026-04-05T01:45:00+11:00",
@@ -152,13 +172,17 @@ def test_every_quarter_hour_on_dst_days_follows_the_fixed_time_rule(
     zone: ZoneInfo, day: str
 ) -> None:
     change = {
-        (HELSINKI, "spring"): date(2026, 3, 29), (HELSINKI, "fall"): date(2026, 10, 25),
-        (NEW_YORK, "spring"): date(2026, 3, 8), (NEW_YORK, "fall"): date(2026, 11, 1),
-        (LORD_HOWE, "spring"): date(2026, 10, 4), (LORD_HOWE, "fall"): date(2026, 4, 5),
+        (HELSINKI, "spring"): date(2026, 3, 29),
+        (HELSINKI, "fall"): date(2026, 10, 25),
+        (NEW_YORK, "spring"): date(2026, 3, 8),
+        (NEW_YORK, "fall"): date(2026, 11, 1),
+        (LORD_HOWE, "spring"): date(2026, 10, 4),
+        (LORD_HOWE, "fall"): date(2026, 4, 5),
     }[zone, day]
     for hour, minute in itertools.product(range(24), range(0, 60, 15)):
-        trigger = CalendarIntervalTrigger(days=1, hour=hour, minute=minute,
-                                          start_date=change, timezone=zone)
+        trigger = CalendarIntervalTrigger(
+            days=1, hour=hour, minute=minute, start_date=change, timezone=zone
+        )
         wall = datetime.combine(change, datetime.min.time(), zone).replace(
             hour=hour, minute=minute
         )
@@ -166,8 +190,9 @@ def test_every_quarter_hour_on_dst_days_follows_the_fixed_time_rule(
 
 
 def test_end_date_is_inclusive() -> None:
-    trigger = CalendarIntervalTrigger(days=1, start_date="2026-01-01",
-                                      end_date="2026-01-03", timezone="UTC")
+    trigger = CalendarIntervalTrigger(
+        days=1, start_date="2026-01-01", end_date="2026-01-03", timezone="UTC"
+    )
     assert dates(take(trigger, 10)) == ["2026-01-01", "2026-01-02", "2026-01-03"]
     assert trigger.next() is None
 
@@ -186,8 +211,12 @@ def test_start_date_defaults_to_today_in_the_trigger_zone() -> None:
 
 
 def test_fixed_offset_timezone_is_accepted() -> None:
-    trigger = CalendarIntervalTrigger(days=1, hour=9, start_date="2026-01-01",
-                                      timezone=timezone(timedelta(hours=5, minutes=30)))
+    trigger = CalendarIntervalTrigger(
+        days=1,
+        hour=9,
+        start_date="2026-01-01",
+        timezone=timezone(timedelta(hours=5, minutes=30)),
+    )
     assert exact(take(trigger, 1)) == ["2026-01-01T09:00:00+05:30"]
     assert eval(repr(trigger)) == trigger
 
@@ -200,8 +229,10 @@ def test_fixed_offset_timezone_is_accepted() -> None:
         ({"days": 1, "second": -1}, r"second=-1\): second must be between 0 and 59"),
         ({}, "interval must be at least one day"),
         ({"months": -1}, r"months=-1\): months must be 0 or more"),
-        ({"days": 1, "start_date": "2026-02-01", "end_date": "2026-01-31"},
-         r"end_date must not be earlier than start_date \(2026-02-01\)"),
+        (
+            {"days": 1, "start_date": "2026-02-01", "end_date": "2026-01-31"},
+            r"end_date must not be earlier than start_date \(2026-02-01\)",
+        ),
     ],
 )
 def test_bad_values_are_refused_with_the_field_and_range(
@@ -222,23 +253,31 @@ def test_bad_types_and_zones_are_refused() -> None:
 
 @pytest.mark.parametrize("consumed", [0, 1, 2, 5])
 def test_restored_trigger_continues(consumed: int) -> None:
-    trigger = CalendarIntervalTrigger(days=1, hour=3, minute=30, start_date="2026-03-27",
-                                      end_date="2026-04-10", timezone=HELSINKI)
+    trigger = CalendarIntervalTrigger(
+        days=1,
+        hour=3,
+        minute=30,
+        start_date="2026-03-27",
+        end_date="2026-04-10",
+        timezone=HELSINKI,
+    )
     take(trigger, consumed)
     assert_continues_after_restore(trigger)
 
 
 def test_restored_finished_trigger_stays_finished() -> None:
-    trigger = CalendarIntervalTrigger(days=1, start_date="2026-01-01",
-                                      end_date="2026-01-01", timezone="UTC")
+    trigger = CalendarIntervalTrigger(
+        days=1, start_date="2026-01-01", end_date="2026-01-01", timezone="UTC"
+    )
     take(trigger, 3)
     assert restored(trigger).next() is None
     assert restored(trigger, "pickle").next() is None
 
 
 def test_state_is_plain_data() -> None:
-    trigger = CalendarIntervalTrigger(months=1, hour=9, start_date="2026-01-31",
-                                      timezone="Europe/Helsinki")
+    trigger = CalendarIntervalTrigger(
+        months=1, hour=9, start_date="2026-01-31", timezone="Europe/Helsinki"
+    )
     trigger.next()
     assert trigger.__getstate__() == {
         "version": 1,
@@ -273,15 +312,22 @@ def test_malformed_state_raises_trigger_state_error(
 
 
 def test_repr_reproduces_the_arguments() -> None:
-    trigger = CalendarIntervalTrigger(months=1, hour=9, start_date="2026-01-31",
-                                      timezone="Europe/Helsinki")
+    trigger = CalendarIntervalTrigger(
+        months=1, hour=9, start_date="2026-01-31", timezone="Europe/Helsinki"
+    )
     assert repr(trigger) == (
         "CalendarIntervalTrigger(months=1, hour=9, start_date='2026-01-31', "
         "timezone='Europe/Helsinki')"
     )
-    trigger = CalendarIntervalTrigger(years=1, weeks=2, minute=5, second=7,
-                                      start_date=date(2026, 1, 1), end_date="2030-01-01",
-                                      timezone="UTC")
+    trigger = CalendarIntervalTrigger(
+        years=1,
+        weeks=2,
+        minute=5,
+        second=7,
+        start_date=date(2026, 1, 1),
+        end_date="2030-01-01",
+        timezone="UTC",
+    )
     assert repr(trigger) == (
         "CalendarIntervalTrigger(years=1, weeks=2, minute=5, second=7, "
         "start_date='2026-01-01', end_date='2030-01-01', timezone='UTC')"
@@ -296,8 +342,9 @@ def test_equal_when_configured_equally() -> None:
     second.next()
     assert first == second
     assert first != CalendarIntervalTrigger(years=1, days=7, hour=1, **base)
-    assert first != CalendarIntervalTrigger(years=1, days=7, start_date="2026-01-01",
-                                            timezone="Europe/Helsinki")
+    assert first != CalendarIntervalTrigger(
+        years=1, days=7, start_date="2026-01-01", timezone="Europe/Helsinki"
+    )
     with pytest.raises(TypeError):
         hash(first)
 
@@ -320,9 +367,16 @@ def test_fire_times_are_aware_increasing_and_survive_restore(
     consumed: int,
 ) -> None:
     years, months, weeks, days = interval
-    trigger = CalendarIntervalTrigger(years=years, months=months, weeks=weeks,
-                                      days=days, hour=hour, minute=minute,
-                                      start_date=start, timezone=zone)
+    trigger = CalendarIntervalTrigger(
+        years=years,
+        months=months,
+        weeks=weeks,
+        days=days,
+        hour=hour,
+        minute=minute,
+        start_date=start,
+        timezone=zone,
+    )
     times = take(trigger, consumed + 10)
     assert all(t.tzinfo is zone for t in times)
     stamps = instants(times)

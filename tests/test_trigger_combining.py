@@ -49,10 +49,12 @@ def offsets(times: list[datetime]) -> list[float]:
 
 
 def test_and_fires_where_interval_and_cron_agree() -> None:
-    trigger = AndTrigger([
-        IntervalTrigger(hours=6, start_time=EPOCH),
-        CronTrigger(hour="*/4", timezone="UTC", start_time=EPOCH),
-    ])
+    trigger = AndTrigger(
+        [
+            IntervalTrigger(hours=6, start_time=EPOCH),
+            CronTrigger(hour="*/4", timezone="UTC", start_time=EPOCH),
+        ]
+    )
     assert exact(take(trigger, 3)) == [
         "2026-01-01T00:00:00+00:00",
         "2026-01-01T12:00:00+00:00",
@@ -61,14 +63,18 @@ def test_and_fires_where_interval_and_cron_agree() -> None:
 
 
 def test_and_matches_apscheduler_on_whole_second_schedules() -> None:
-    ours = AndTrigger([
-        IntervalTrigger(minutes=45, start_time=EPOCH),
-        CronTrigger(minute="*/30", timezone="UTC", start_time=EPOCH),
-    ])
-    a6 = A6AndTrigger([
-        A6IntervalTrigger(minutes=45, start_time=EPOCH),
-        A6CronTrigger(minute="*/30", timezone="UTC", start_time=EPOCH),
-    ])
+    ours = AndTrigger(
+        [
+            IntervalTrigger(minutes=45, start_time=EPOCH),
+            CronTrigger(minute="*/30", timezone="UTC", start_time=EPOCH),
+        ]
+    )
+    a6 = A6AndTrigger(
+        [
+            A6IntervalTrigger(minutes=45, start_time=EPOCH),
+            A6CronTrigger(minute="*/30", timezone="UTC", start_time=EPOCH),
+        ]
+    )
     assert exact(take(ours, 10)) == exact(take(a6, 10))
 
 
@@ -92,8 +98,9 @@ def test_and_threshold_is_inclusive() -> None:
 def test_and_compares_real_instants_not_wall_times() -> None:
     first = datetime(2026, 10, 25, 3, 30, tzinfo=HELSINKI)
     second = first.replace(fold=1)  # the same wall time an hour later
-    trigger = AndTrigger([FixedTimesTrigger([first]), FixedTimesTrigger([second])],
-                         threshold=0)
+    trigger = AndTrigger(
+        [FixedTimesTrigger([first]), FixedTimesTrigger([second])], threshold=0
+    )
     assert take(trigger, 5) == []
     same_instant = AndTrigger(
         [FixedTimesTrigger([second]), FixedTimesTrigger(["2026-10-25T01:30:00+00:00"])],
@@ -103,16 +110,19 @@ def test_and_compares_real_instants_not_wall_times() -> None:
 
 
 def test_and_is_finished_when_any_child_is_finished() -> None:
-    trigger = AndTrigger([IntervalTrigger(seconds=1, start_time=EPOCH), at(2, 4)],
-                         threshold=0)
+    trigger = AndTrigger(
+        [IntervalTrigger(seconds=1, start_time=EPOCH), at(2, 4)], threshold=0
+    )
     assert offsets(take(trigger, 10)) == [2, 4]
     assert trigger.next() is None
 
 
 def test_and_raises_max_iterations_reached_with_a_trace() -> None:
     trigger = AndTrigger(
-        [IntervalTrigger(hours=2, start_time=EPOCH),
-         IntervalTrigger(hours=2, start_time=EPOCH + timedelta(hours=1))],
+        [
+            IntervalTrigger(hours=2, start_time=EPOCH),
+            IntervalTrigger(hours=2, start_time=EPOCH + timedelta(hours=1)),
+        ],
         threshold=0.5,
         max_iterations=20,
     )
@@ -131,17 +141,25 @@ def test_and_raises_max_iterations_reached_with_a_trace() -> None:
 
 
 def test_and_state_round_trip_continues() -> None:
-    trigger = AndTrigger([
-        IntervalTrigger(hours=12, start_time=datetime(2026, 3, 27, tzinfo=HELSINKI)),
-        CalendarIntervalTrigger(days=1, start_date="2026-03-27", timezone=HELSINKI),
-    ], threshold=3600)
+    trigger = AndTrigger(
+        [
+            IntervalTrigger(
+                hours=12, start_time=datetime(2026, 3, 27, tzinfo=HELSINKI)
+            ),
+            CalendarIntervalTrigger(days=1, start_date="2026-03-27", timezone=HELSINKI),
+        ],
+        threshold=3600,
+    )
     take(trigger, 2)
     assert_continues_after_restore(trigger, 10)
 
 
 def test_and_state_holds_children_and_pending_zoned_times() -> None:
-    trigger = AndTrigger([DateTrigger(datetime(2026, 3, 29, 9, tzinfo=HELSINKI)),
-                          at(0)], threshold=2.5, max_iterations=7)
+    trigger = AndTrigger(
+        [DateTrigger(datetime(2026, 3, 29, 9, tzinfo=HELSINKI)), at(0)],
+        threshold=2.5,
+        max_iterations=7,
+    )
     assert trigger.__getstate__()["next_fire_times"] is None
     trigger._start()
     state = trigger.__getstate__()
@@ -172,8 +190,9 @@ def test_and_repr_shows_non_default_arguments() -> None:
 
 def test_and_equal_when_configured_equally() -> None:
     def make(threshold: float = 1) -> AndTrigger:
-        return AndTrigger([IntervalTrigger(hours=1, start_time=EPOCH), at(0)],
-                          threshold=threshold)
+        return AndTrigger(
+            [IntervalTrigger(hours=1, start_time=EPOCH), at(0)], threshold=threshold
+        )
 
     first, second = make(), make()
     second.next()
@@ -189,16 +208,31 @@ def test_and_equal_when_configured_equally() -> None:
     [
         ({"triggers": []}, InvalidTriggerArgument, "give at least one trigger"),
         ({"triggers": [1]}, InvalidTriggerArgumentType, "an apsnb.abc.Trigger"),
-        ({"triggers": DateTrigger("2026-01-01T00:00Z")}, InvalidTriggerArgumentType,
-         "a list of triggers"),
-        ({"triggers": [at(0)], "threshold": -1}, InvalidTriggerArgument,
-         "threshold must not be negative"),
-        ({"triggers": [at(0)], "threshold": "1s"}, InvalidTriggerArgumentType,
-         "a timedelta or a finite number of seconds"),
-        ({"triggers": [at(0)], "threshold": float("inf")}, InvalidTriggerArgumentType,
-         "a timedelta or a finite number of seconds"),
-        ({"triggers": [at(0)], "max_iterations": 0}, InvalidTriggerArgument,
-         "max_iterations must be 1 or more"),
+        (
+            {"triggers": DateTrigger("2026-01-01T00:00Z")},
+            InvalidTriggerArgumentType,
+            "a list of triggers",
+        ),
+        (
+            {"triggers": [at(0)], "threshold": -1},
+            InvalidTriggerArgument,
+            "threshold must not be negative",
+        ),
+        (
+            {"triggers": [at(0)], "threshold": "1s"},
+            InvalidTriggerArgumentType,
+            "a timedelta or a finite number of seconds",
+        ),
+        (
+            {"triggers": [at(0)], "threshold": float("inf")},
+            InvalidTriggerArgumentType,
+            "a timedelta or a finite number of seconds",
+        ),
+        (
+            {"triggers": [at(0)], "max_iterations": 0},
+            InvalidTriggerArgument,
+            "max_iterations must be 1 or more",
+        ),
     ],
 )
 def test_and_bad_arguments_are_refused(
@@ -217,11 +251,15 @@ def test_or_fires_at_every_childs_times_in_order() -> None:
 
 
 def test_or_emits_an_instant_shared_by_several_children_once() -> None:
-    trigger = OrTrigger([
-        FixedTimesTrigger(["2026-01-01T02:00:00+02:00", "2026-01-01T05:00:00+02:00"]),
-        FixedTimesTrigger(["2026-01-01T00:00:00+00:00"]),
-        at(0, 3600),
-    ])
+    trigger = OrTrigger(
+        [
+            FixedTimesTrigger(
+                ["2026-01-01T02:00:00+02:00", "2026-01-01T05:00:00+02:00"]
+            ),
+            FixedTimesTrigger(["2026-01-01T00:00:00+00:00"]),
+            at(0, 3600),
+        ]
+    )
     assert exact(take(trigger, 10)) == [
         "2026-01-01T02:00:00+02:00",
         "2026-01-01T01:00:00+00:00",
@@ -231,8 +269,9 @@ def test_or_emits_an_instant_shared_by_several_children_once() -> None:
 
 def test_or_keeps_both_occurrences_of_an_overlap_wall_time() -> None:
     first = datetime(2026, 10, 25, 3, 30, tzinfo=HELSINKI)
-    trigger = OrTrigger([FixedTimesTrigger([first.replace(fold=1)]),
-                         FixedTimesTrigger([first])])
+    trigger = OrTrigger(
+        [FixedTimesTrigger([first.replace(fold=1)]), FixedTimesTrigger([first])]
+    )
     assert exact(take(trigger, 5)) == [
         "2026-10-25T03:30:00+03:00",
         "2026-10-25T03:30:00+02:00",
@@ -246,25 +285,34 @@ def test_or_is_finished_when_every_child_is_finished() -> None:
 
 
 def test_or_matches_apscheduler() -> None:
-    ours = OrTrigger([
-        IntervalTrigger(minutes=25, start_time=EPOCH),
-        CronTrigger(minute="*/20", timezone="UTC", start_time=EPOCH),
-    ])
-    a6 = A6OrTrigger([
-        A6IntervalTrigger(minutes=25, start_time=EPOCH),
-        A6CronTrigger(minute="*/20", timezone="UTC", start_time=EPOCH),
-    ])
+    ours = OrTrigger(
+        [
+            IntervalTrigger(minutes=25, start_time=EPOCH),
+            CronTrigger(minute="*/20", timezone="UTC", start_time=EPOCH),
+        ]
+    )
+    a6 = A6OrTrigger(
+        [
+            A6IntervalTrigger(minutes=25, start_time=EPOCH),
+            A6CronTrigger(minute="*/20", timezone="UTC", start_time=EPOCH),
+        ]
+    )
     assert exact(take(ours, 20)) == exact(take(a6, 20))
 
 
 @pytest.mark.parametrize("consumed", [0, 1, 4])
 def test_or_state_round_trip_continues_across_dst(consumed: int) -> None:
-    trigger = OrTrigger([
-        IntervalTrigger(minutes=50, start_time=datetime(2026, 10, 25, 2, tzinfo=HELSINKI)),
-        CalendarIntervalTrigger(days=1, hour=3, minute=30, start_date="2026-10-24",
-                                timezone=HELSINKI),
-        DateTrigger("2026-10-25T03:20:00+02:00"),
-    ])
+    trigger = OrTrigger(
+        [
+            IntervalTrigger(
+                minutes=50, start_time=datetime(2026, 10, 25, 2, tzinfo=HELSINKI)
+            ),
+            CalendarIntervalTrigger(
+                days=1, hour=3, minute=30, start_date="2026-10-24", timezone=HELSINKI
+            ),
+            DateTrigger("2026-10-25T03:20:00+02:00"),
+        ]
+    )
     take(trigger, consumed)
     assert_continues_after_restore(trigger, 10)
 
@@ -297,8 +345,14 @@ def _state() -> dict[str, object]:
         ({"next_fire_times": ["2026-01-01T00:00:00+00:00"]}, "does not match"),
         ({"next_fire_times": ["then", None]}, "malformed"),
         ({"triggers": [{"type": "builtins:dict", "state": {}}]}, "not a Trigger"),
-        ({"triggers": [{"type": "apsnb.triggers.date:DateTrigger",
-                        "state": {"version": 1}}]}, "lacks the key 'run_time'"),
+        (
+            {
+                "triggers": [
+                    {"type": "apsnb.triggers.date:DateTrigger", "state": {"version": 1}}
+                ]
+            },
+            "lacks the key 'run_time'",
+        ),
         ({"triggers": [{"state": {}}]}, "lacks the key 'type'"),
     ],
 )
@@ -326,17 +380,23 @@ start_offsets = st.integers(min_value=0, max_value=7200)
 
 @settings(max_examples=30, deadline=None)
 @given(
-    children=st.lists(st.tuples(interval_seconds, start_offsets), min_size=1,
-                      max_size=3),
+    children=st.lists(
+        st.tuples(interval_seconds, start_offsets), min_size=1, max_size=3
+    ),
     consumed=st.integers(0, 5),
 )
 def test_or_is_the_sorted_union_of_its_children(
     children: list[tuple[int, int]], consumed: int
 ) -> None:
     def make() -> list[IntervalTrigger]:
-        return [IntervalTrigger(seconds=step, start_time=EPOCH + timedelta(seconds=at),
-                                end_time=EPOCH + timedelta(days=1))
-                for step, at in children]
+        return [
+            IntervalTrigger(
+                seconds=step,
+                start_time=EPOCH + timedelta(seconds=at),
+                end_time=EPOCH + timedelta(days=1),
+            )
+            for step, at in children
+        ]
 
     expected = sorted({s for child in make() for s in instants(take(child, 30))})[:30]
     trigger = OrTrigger(make())
@@ -348,22 +408,28 @@ def test_or_is_the_sorted_union_of_its_children(
 
 @settings(max_examples=30, deadline=None)
 @given(
-    steps=st.tuples(st.sampled_from([60, 90, 120, 300]), st.sampled_from([45, 60, 150])),
+    steps=st.tuples(
+        st.sampled_from([60, 90, 120, 300]), st.sampled_from([45, 60, 150])
+    ),
     threshold=st.sampled_from([0, 0.5, 10, 29.5]),
     consumed=st.integers(0, 3),
 )
 def test_and_times_are_aware_increasing_and_agreeing(
     steps: tuple[int, int], threshold: float, consumed: int
 ) -> None:
-    children = [IntervalTrigger(seconds=steps[0], start_time=EPOCH),
-                IntervalTrigger(seconds=steps[1], start_time=EPOCH)]
+    children = [
+        IntervalTrigger(seconds=steps[0], start_time=EPOCH),
+        IntervalTrigger(seconds=steps[1], start_time=EPOCH),
+    ]
     trigger = AndTrigger(children, threshold=threshold)
     times = take(trigger, 8)
     assert all(t.tzinfo is not None for t in times)
     assert all(a < b for a, b in itertools.pairwise(instants(times)))
     trigger = AndTrigger(
-        [IntervalTrigger(seconds=steps[0], start_time=EPOCH),
-         IntervalTrigger(seconds=steps[1], start_time=EPOCH)],
+        [
+            IntervalTrigger(seconds=steps[0], start_time=EPOCH),
+            IntervalTrigger(seconds=steps[1], start_time=EPOCH),
+        ],
         threshold=threshold,
     )
     take(trigger, consumed)

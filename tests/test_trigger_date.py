@@ -94,18 +94,26 @@ def test_state_is_plain_data() -> None:
 @pytest.mark.parametrize(
     "state, message",
     [
-        ({"version": 2, "run_time": "2026-01-01T00:00:00+00:00", "completed": False},
-         "upgrade apsnb"),
+        (
+            {"version": 2, "run_time": "2026-01-01T00:00:00+00:00", "completed": False},
+            "upgrade apsnb",
+        ),
         ({"version": 1, "completed": False}, "lacks the key 'run_time'"),
         ({"version": 1, "run_time": "soon", "completed": False}, "malformed"),
-        ({"version": 1, "run_time": "2026-01-01T00:00:00", "completed": False},
-         "no UTC offset"),
-        ({"version": 1, "run_time": "2026-01-01T00:00:00+00:00", "completed": "no"},
-         "malformed"),
+        (
+            {"version": 1, "run_time": "2026-01-01T00:00:00", "completed": False},
+            "no UTC offset",
+        ),
+        (
+            {"version": 1, "run_time": "2026-01-01T00:00:00+00:00", "completed": "no"},
+            "malformed",
+        ),
         ([1, 2], "expected a dict"),
     ],
 )
-def test_malformed_state_raises_trigger_state_error(state: object, message: str) -> None:
+def test_malformed_state_raises_trigger_state_error(
+    state: object, message: str
+) -> None:
     trigger = DateTrigger.__new__(DateTrigger)
     with pytest.raises(TriggerStateError, match=message):
         trigger.__setstate__(state)

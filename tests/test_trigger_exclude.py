@@ -31,8 +31,9 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def daily(hour: int = 9, zone: str = "Europe/Helsinki", start: str = "2026-12-22"
-          ) -> CalendarIntervalTrigger:
+def daily(
+    hour: int = 9, zone: str = "Europe/Helsinki", start: str = "2026-12-22"
+) -> CalendarIntervalTrigger:
     return CalendarIntervalTrigger(days=1, hour=hour, start_date=start, timezone=zone)
 
 
@@ -42,8 +43,12 @@ def days(times: list[datetime]) -> list[str]:
 
 def test_holidays_are_skipped() -> None:
     trigger = ExcludeTrigger(daily(), dates=["2026-12-24", date(2026, 12, 25)])
-    assert days(take(trigger, 4)) == ["2026-12-22", "2026-12-23", "2026-12-26",
-                                      "2026-12-27"]
+    assert days(take(trigger, 4)) == [
+        "2026-12-22",
+        "2026-12-23",
+        "2026-12-26",
+        "2026-12-27",
+    ]
 
 
 def test_one_date_may_be_given_alone() -> None:
@@ -54,8 +59,9 @@ def test_one_date_may_be_given_alone() -> None:
 def test_dates_are_judged_in_the_fire_times_own_zone() -> None:
     # 00:30 in Helsinki on the 24th is still the 23rd in UTC.
     trigger = ExcludeTrigger(
-        CalendarIntervalTrigger(days=1, minute=30, start_date="2026-12-23",
-                                timezone=HELSINKI),
+        CalendarIntervalTrigger(
+            days=1, minute=30, start_date="2026-12-23", timezone=HELSINKI
+        ),
         dates=["2026-12-24"],
     )
     assert exact(take(trigger, 2)) == [
@@ -65,11 +71,19 @@ def test_dates_are_judged_in_the_fire_times_own_zone() -> None:
 
 
 def test_weekday_cron_except_holidays() -> None:
-    cron = CronTrigger(day_of_week="mon-fri", hour=9, timezone="Europe/Helsinki",
-                       start_time="2026-12-21T00:00:00+02:00")
+    cron = CronTrigger(
+        day_of_week="mon-fri",
+        hour=9,
+        timezone="Europe/Helsinki",
+        start_time="2026-12-21T00:00:00+02:00",
+    )
     trigger = ExcludeTrigger(cron, dates=["2026-12-24", "2026-12-25"])
-    assert days(take(trigger, 4)) == ["2026-12-21", "2026-12-22", "2026-12-23",
-                                      "2026-12-28"]
+    assert days(take(trigger, 4)) == [
+        "2026-12-21",
+        "2026-12-22",
+        "2026-12-23",
+        "2026-12-28",
+    ]
 
 
 def test_fire_times_of_another_trigger_are_skipped() -> None:
@@ -94,8 +108,9 @@ def test_coincidence_is_by_real_instant_across_zones() -> None:
 def test_overlap_occurrences_are_told_apart() -> None:
     first = datetime(2026, 10, 25, 3, 30, tzinfo=HELSINKI)
     second = first.replace(fold=1)
-    trigger = ExcludeTrigger(FixedTimesTrigger([first, second]),
-                             triggers=FixedTimesTrigger([second]))
+    trigger = ExcludeTrigger(
+        FixedTimesTrigger([first, second]), triggers=FixedTimesTrigger([second])
+    )
     assert exact(take(trigger, 5)) == ["2026-10-25T03:30:00+03:00"]
 
 
@@ -103,15 +118,23 @@ def test_dates_and_triggers_combine() -> None:
     trigger = ExcludeTrigger(
         IntervalTrigger(days=1, start_time=EPOCH),
         dates=["2026-01-02"],
-        triggers=[DateTrigger("2026-01-04T00:00:00Z"), DateTrigger("2026-01-05T02:00Z")],
+        triggers=[
+            DateTrigger("2026-01-04T00:00:00Z"),
+            DateTrigger("2026-01-05T02:00Z"),
+        ],
     )
-    assert days(take(trigger, 4)) == ["2026-01-01", "2026-01-03", "2026-01-05",
-                                      "2026-01-06"]
+    assert days(take(trigger, 4)) == [
+        "2026-01-01",
+        "2026-01-03",
+        "2026-01-05",
+        "2026-01-06",
+    ]
 
 
 def test_finished_excluding_trigger_excludes_nothing_more() -> None:
-    trigger = ExcludeTrigger(IntervalTrigger(hours=1, start_time=EPOCH),
-                             triggers=DateTrigger(EPOCH))
+    trigger = ExcludeTrigger(
+        IntervalTrigger(hours=1, start_time=EPOCH), triggers=DateTrigger(EPOCH)
+    )
     assert [t.hour for t in take(trigger, 3)] == [1, 2, 3]
 
 
@@ -123,9 +146,9 @@ def test_is_finished_when_the_trigger_is_finished() -> None:
 
 def test_everything_excluded_raises_max_skips_reached() -> None:
     every_hour = IntervalTrigger(hours=1, start_time=EPOCH)
-    trigger = ExcludeTrigger(every_hour, triggers=IntervalTrigger(minutes=30,
-                                                                  start_time=EPOCH),
-                             max_skips=50)
+    trigger = ExcludeTrigger(
+        every_hour, triggers=IntervalTrigger(minutes=30, start_time=EPOCH), max_skips=50
+    )
     with pytest.raises(MaxSkipsReached) as caught:
         trigger.next()
     assert caught.value.max_skips == 50
@@ -148,29 +171,48 @@ def test_max_skips_counts_skips_in_a_row_only() -> None:
 @pytest.mark.parametrize("consumed", [0, 1, 3])
 def test_restored_trigger_continues(consumed: int) -> None:
     trigger = ExcludeTrigger(
-        IntervalTrigger(minutes=30, start_time=datetime(2026, 10, 25, 2, tzinfo=HELSINKI)),
+        IntervalTrigger(
+            minutes=30, start_time=datetime(2026, 10, 25, 2, tzinfo=HELSINKI)
+        ),
         dates=["2026-10-26"],
-        triggers=[CronTrigger(minute=0, hour="*/2", timezone="Europe/Helsinki",
-                              start_time="2026-10-25T00:00:00+03:00")],
+        triggers=[
+            CronTrigger(
+                minute=0,
+                hour="*/2",
+                timezone="Europe/Helsinki",
+                start_time="2026-10-25T00:00:00+03:00",
+            )
+        ],
     )
     take(trigger, consumed)
     assert_continues_after_restore(trigger, 40)
 
 
 def test_state_is_plain_data() -> None:
-    trigger = ExcludeTrigger(FixedTimesTrigger([EPOCH]), dates=["2026-12-25",
-                                                                "2026-01-06"],
-                             triggers=DateTrigger("2026-01-01T00:00:00Z"), max_skips=5)
+    trigger = ExcludeTrigger(
+        FixedTimesTrigger([EPOCH]),
+        dates=["2026-12-25", "2026-01-06"],
+        triggers=DateTrigger("2026-01-01T00:00:00Z"),
+        max_skips=5,
+    )
     assert trigger.next() is None
     assert trigger.__getstate__() == {
         "version": 1,
-        "trigger": {"type": "tests.helpers:FixedTimesTrigger",
-                    "state": {"version": 1, "times": ["2026-01-01T00:00:00+00:00"],
-                              "index": 1}},
+        "trigger": {
+            "type": "tests.helpers:FixedTimesTrigger",
+            "state": {"version": 1, "times": ["2026-01-01T00:00:00+00:00"], "index": 1},
+        },
         "dates": ["2026-01-06", "2026-12-25"],
-        "triggers": [{"type": "apsnb.triggers.date:DateTrigger",
-                      "state": {"version": 1, "run_time": "2026-01-01T00:00:00+00:00",
-                                "completed": True}}],
+        "triggers": [
+            {
+                "type": "apsnb.triggers.date:DateTrigger",
+                "state": {
+                    "version": 1,
+                    "run_time": "2026-01-01T00:00:00+00:00",
+                    "completed": True,
+                },
+            }
+        ],
         "max_skips": 5,
         "next_excluded_times": ["2026-01-01T00:00:00+00:00"],
     }
@@ -202,9 +244,16 @@ def test_malformed_state_raises_trigger_state_error(
         ({}, InvalidTriggerArgument, r"nothing to exclude: give dates=\[...\]"),
         ({"dates": ["24.12.2026"]}, InvalidTriggerArgumentType, "an ISO date string"),
         ({"dates": 20261224}, InvalidTriggerArgumentType, "a list of dates"),
-        ({"triggers": ["daily"]}, InvalidTriggerArgumentType, r"an apsnb\.abc\.Trigger"),
-        ({"dates": ["2026-12-24"], "max_skips": 0}, InvalidTriggerArgument,
-         "max_skips must be 1 or more"),
+        (
+            {"triggers": ["daily"]},
+            InvalidTriggerArgumentType,
+            r"an apsnb\.abc\.Trigger",
+        ),
+        (
+            {"dates": ["2026-12-24"], "max_skips": 0},
+            InvalidTriggerArgument,
+            "max_skips must be 1 or more",
+        ),
     ],
 )
 def test_bad_arguments_are_refused(
@@ -215,21 +264,27 @@ def test_bad_arguments_are_refused(
 
 
 def test_trigger_must_be_a_trigger() -> None:
-    with pytest.raises(InvalidTriggerArgumentType, match=r"expected an apsnb\.abc\.Trigger"):
+    with pytest.raises(
+        InvalidTriggerArgumentType, match=r"expected an apsnb\.abc\.Trigger"
+    ):
         ExcludeTrigger("0 9 * * *", dates=["2026-12-24"])  # type: ignore[arg-type]
 
 
 def test_repr_reproduces_the_arguments() -> None:
-    trigger = ExcludeTrigger(DateTrigger("2026-12-24T09:00:00+02:00"),
-                             dates=["2026-12-25", date(2026, 12, 24)])
+    trigger = ExcludeTrigger(
+        DateTrigger("2026-12-24T09:00:00+02:00"),
+        dates=["2026-12-25", date(2026, 12, 24)],
+    )
     assert repr(trigger) == (
         "ExcludeTrigger(DateTrigger('2026-12-24T09:00:00+02:00'), "
         "dates=['2026-12-24', '2026-12-25'])"
     )
     assert eval(repr(trigger)) == trigger
-    trigger = ExcludeTrigger(DateTrigger("2026-12-24T09:00:00+02:00"),
-                             triggers=DateTrigger("2026-12-24T07:00:00+00:00"),
-                             max_skips=3)
+    trigger = ExcludeTrigger(
+        DateTrigger("2026-12-24T09:00:00+02:00"),
+        triggers=DateTrigger("2026-12-24T07:00:00+00:00"),
+        max_skips=3,
+    )
     assert repr(trigger) == (
         "ExcludeTrigger(DateTrigger('2026-12-24T09:00:00+02:00'), "
         "triggers=[DateTrigger('2026-12-24T07:00:00+00:00')], max_skips=3)"
@@ -259,11 +314,14 @@ def test_result_is_the_difference_of_fire_time_sets(
 ) -> None:
     def make() -> ExcludeTrigger:
         return ExcludeTrigger(
-            IntervalTrigger(seconds=step, start_time=datetime(2026, 10, 24,
-                                                              tzinfo=HELSINKI),
-                            end_time="2026-10-26T00:00:00+02:00"),
-            triggers=IntervalTrigger(seconds=excluded_step,
-                                     start_time="2026-10-24T00:00:00+03:00"),
+            IntervalTrigger(
+                seconds=step,
+                start_time=datetime(2026, 10, 24, tzinfo=HELSINKI),
+                end_time="2026-10-26T00:00:00+02:00",
+            ),
+            triggers=IntervalTrigger(
+                seconds=excluded_step, start_time="2026-10-24T00:00:00+03:00"
+            ),
             max_skips=100000,
         )
 

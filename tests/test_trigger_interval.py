@@ -41,12 +41,18 @@ def test_fires_at_start_time_then_every_interval() -> None:
 
 def test_all_units_add_up() -> None:
     trigger = IntervalTrigger(
-        weeks=1, days=1, hours=1, minutes=1, seconds=1, microseconds=1,
+        weeks=1,
+        days=1,
+        hours=1,
+        minutes=1,
+        seconds=1,
+        microseconds=1,
         start_time="2026-01-01T00:00:00+00:00",
     )
     first, second = take(trigger, 2)
-    assert second - first == timedelta(days=8, hours=1, minutes=1, seconds=1,
-                                       microseconds=1)
+    assert second - first == timedelta(
+        days=8, hours=1, minutes=1, seconds=1, microseconds=1
+    )
 
 
 def test_fractional_units_are_accepted() -> None:
@@ -62,7 +68,9 @@ def test_start_time_defaults_to_now_in_local_zone() -> None:
 
 
 def test_hourly_across_helsinki_spring_forward_is_3600_s_apart() -> None:
-    trigger = IntervalTrigger(hours=1, start_time=datetime(2026, 3, 29, tzinfo=HELSINKI))
+    trigger = IntervalTrigger(
+        hours=1, start_time=datetime(2026, 3, 29, tzinfo=HELSINKI)
+    )
     times = take(trigger, 6)
     assert exact(times) == [
         "2026-03-29T00:00:00+02:00",
@@ -77,7 +85,9 @@ def test_hourly_across_helsinki_spring_forward_is_3600_s_apart() -> None:
 
 
 def test_hourly_across_helsinki_fall_back_fires_in_both_occurrences() -> None:
-    trigger = IntervalTrigger(hours=1, start_time=datetime(2026, 10, 25, 2, tzinfo=HELSINKI))
+    trigger = IntervalTrigger(
+        hours=1, start_time=datetime(2026, 10, 25, 2, tzinfo=HELSINKI)
+    )
     times = take(trigger, 4)
     assert exact(times) == [
         "2026-10-25T02:00:00+03:00",
@@ -93,7 +103,9 @@ def test_apscheduler_repeats_an_instant_at_spring_forward_but_apsnb_does_not() -
     start = datetime(2026, 3, 29, 1, tzinfo=HELSINKI)
     a6 = take(A6IntervalTrigger(hours=1, start_time=start), 4)
     ours = take(IntervalTrigger(hours=1, start_time=start), 4)
-    assert len(set(instants(a6))) == 3  # a6: 03:00+02:00 and 04:00+03:00 are one instant
+    assert (
+        len(set(instants(a6))) == 3
+    )  # a6: 03:00+02:00 and 04:00+03:00 are one instant
     assert instants(ours) == [instants(a6)[0] + 3600 * n for n in range(4)]
 
 
@@ -105,13 +117,17 @@ def test_matches_apscheduler_away_from_dst_changes() -> None:
 
 
 def test_half_hourly_across_new_york_changes_keeps_elapsed_time() -> None:
-    spring = IntervalTrigger(minutes=30, start_time=datetime(2026, 3, 8, 1, tzinfo=NEW_YORK))
+    spring = IntervalTrigger(
+        minutes=30, start_time=datetime(2026, 3, 8, 1, tzinfo=NEW_YORK)
+    )
     assert exact(take(spring, 3)) == [
         "2026-03-08T01:00:00-05:00",
         "2026-03-08T01:30:00-05:00",
         "2026-03-08T03:00:00-04:00",
     ]
-    fall = IntervalTrigger(minutes=30, start_time=datetime(2026, 11, 1, 1, tzinfo=NEW_YORK))
+    fall = IntervalTrigger(
+        minutes=30, start_time=datetime(2026, 11, 1, 1, tzinfo=NEW_YORK)
+    )
     assert exact(take(fall, 5)) == [
         "2026-11-01T01:00:00-04:00",
         "2026-11-01T01:30:00-04:00",
@@ -122,15 +138,17 @@ def test_half_hourly_across_new_york_changes_keeps_elapsed_time() -> None:
 
 
 def test_lord_howe_half_hour_shifts_keep_elapsed_time() -> None:
-    spring = IntervalTrigger(minutes=15, start_time=datetime(2026, 10, 4, 1, 45,
-                                                             tzinfo=LORD_HOWE))
+    spring = IntervalTrigger(
+        minutes=15, start_time=datetime(2026, 10, 4, 1, 45, tzinfo=LORD_HOWE)
+    )
     assert exact(take(spring, 3)) == [
         "2026-10-04T01:45:00+10:30",
         "2026-10-04T02:30:00+11:00",
         "2026-10-04T02:45:00+11:00",
     ]
-    fall = IntervalTrigger(minutes=15, start_time=datetime(2026, 4, 5, 1, 30,
-                                                           tzinfo=LORD_HOWE))
+    fall = IntervalTrigger(
+        minutes=15, start_time=datetime(2026, 4, 5, 1, 30, tzinfo=LORD_HOWE)
+    )
     assert exact(take(fall, 5)) == [
         "2026-04-05T01:30:00+11:00",
         "2026-04-05T01:45:00+11:00",
@@ -141,7 +159,9 @@ def test_lord_howe_half_hour_shifts_keep_elapsed_time() -> None:
 
 
 def test_daily_interval_is_24_real_hours_not_same_wall_time() -> None:
-    trigger = IntervalTrigger(days=1, start_time=datetime(2026, 3, 28, 9, tzinfo=HELSINKI))
+    trigger = IntervalTrigger(
+        days=1, start_time=datetime(2026, 3, 28, 9, tzinfo=HELSINKI)
+    )
     assert exact(take(trigger, 2))[1] == "2026-03-29T10:00:00+03:00"
 
 
@@ -155,7 +175,8 @@ def test_end_time_is_inclusive() -> None:
 
 def test_end_time_in_another_zone_is_compared_as_an_instant() -> None:
     trigger = IntervalTrigger(
-        hours=1, start_time="2026-01-01T00:00:00+00:00",
+        hours=1,
+        start_time="2026-01-01T00:00:00+00:00",
         end_time="2026-01-01T03:59:00+02:00",
     )
     assert exact(take(trigger, 10))[-1] == "2026-01-01T01:00:00+00:00"
@@ -166,8 +187,9 @@ def test_stops_instead_of_overflowing_at_the_end_of_time() -> None:
     assert len(take(trigger, 5)) == 2
 
 
-@pytest.mark.parametrize("interval", [{}, {"seconds": 0}, {"hours": -1},
-                                      {"hours": 1, "minutes": -60}])
+@pytest.mark.parametrize(
+    "interval", [{}, {"seconds": 0}, {"hours": -1}, {"hours": 1, "minutes": -60}]
+)
 def test_interval_must_be_positive(interval: dict[str, float]) -> None:
     with pytest.raises(InvalidTriggerArgument, match="interval must be positive"):
         IntervalTrigger(**interval, start_time="2026-01-01T00:00:00Z")
@@ -198,12 +220,15 @@ def test_naive_start_time_is_refused() -> None:
     with pytest.raises(NaiveDatetimeError, match="start_time="):
         IntervalTrigger(hours=1, start_time=datetime(2026, 1, 1))
     with pytest.raises(NaiveDatetimeError, match="end_time="):
-        IntervalTrigger(hours=1, start_time="2026-01-01T00:00:00Z",
-                        end_time="2026-01-02T00:00:00")
+        IntervalTrigger(
+            hours=1, start_time="2026-01-01T00:00:00Z", end_time="2026-01-02T00:00:00"
+        )
 
 
 def test_non_numeric_unit_is_refused() -> None:
-    with pytest.raises(InvalidTriggerArgumentType, match="hours='1' is a str; expected a number"):
+    with pytest.raises(
+        InvalidTriggerArgumentType, match="hours='1' is a str; expected a number"
+    ):
         IntervalTrigger(hours="1")  # type: ignore[arg-type]
     with pytest.raises(InvalidTriggerArgumentType, match="expected a number"):
         IntervalTrigger(hours=True)
@@ -216,15 +241,19 @@ def test_arguments_are_keyword_only() -> None:
 
 @pytest.mark.parametrize("consumed", [0, 1, 3])
 def test_restored_trigger_continues_across_fall_back(consumed: int) -> None:
-    trigger = IntervalTrigger(minutes=20, start_time=datetime(2026, 10, 25, 2, 20,
-                                                              tzinfo=HELSINKI),
-                              end_time="2026-10-25T04:00:00+02:00")
+    trigger = IntervalTrigger(
+        minutes=20,
+        start_time=datetime(2026, 10, 25, 2, 20, tzinfo=HELSINKI),
+        end_time="2026-10-25T04:00:00+02:00",
+    )
     take(trigger, consumed)
     assert_continues_after_restore(trigger)
 
 
 def test_restored_trigger_keeps_the_named_zone() -> None:
-    trigger = IntervalTrigger(hours=12, start_time=datetime(2026, 3, 28, tzinfo=HELSINKI))
+    trigger = IntervalTrigger(
+        hours=12, start_time=datetime(2026, 3, 28, tzinfo=HELSINKI)
+    )
     trigger.next()
     for how in ("json", "pickle"):
         copy = restored(trigger, how)
@@ -237,20 +266,29 @@ def test_restored_trigger_keeps_the_named_zone() -> None:
 
 
 def test_finished_trigger_stays_finished_after_restore() -> None:
-    trigger = IntervalTrigger(hours=1, start_time="2026-01-01T00:00:00Z",
-                              end_time="2026-01-01T00:00:00Z")
+    trigger = IntervalTrigger(
+        hours=1, start_time="2026-01-01T00:00:00Z", end_time="2026-01-01T00:00:00Z"
+    )
     take(trigger, 5)
     assert restored(trigger).next() is None
     assert pickle.loads(pickle.dumps(trigger)).next() is None
 
 
 def test_state_is_plain_data() -> None:
-    trigger = IntervalTrigger(hours=1, start_time=datetime(2026, 3, 29, tzinfo=HELSINKI))
+    trigger = IntervalTrigger(
+        hours=1, start_time=datetime(2026, 3, 29, tzinfo=HELSINKI)
+    )
     trigger.next()
     assert trigger.__getstate__() == {
         "version": 1,
-        "interval": {"weeks": 0, "days": 0, "hours": 1, "minutes": 0, "seconds": 0,
-                     "microseconds": 0},
+        "interval": {
+            "weeks": 0,
+            "days": 0,
+            "hours": 1,
+            "minutes": 0,
+            "seconds": 0,
+            "microseconds": 0,
+        },
         "start_time": "2026-03-29T00:00:00+02:00[Europe/Helsinki]",
         "end_time": None,
         "next_fire_time": "2026-03-28T23:00:00+00:00",
@@ -267,9 +305,23 @@ def _good_state() -> dict[str, object]:
         ({"version": 3}, "reads up to version 1"),
         ({"version": "1"}, "no integer 'version'"),
         ({"interval": {"hours": 1}}, "lacks the key 'weeks'"),
-        ({"interval": {"weeks": 0, "days": 0, "hours": 0, "minutes": 0, "seconds": 0,
-                       "microseconds": 0}}, "interval must be positive"),
-        ({"start_time": "2026-01-01T00:00:00+00:00[Mars/Olympus]"}, "unknown time zone"),
+        (
+            {
+                "interval": {
+                    "weeks": 0,
+                    "days": 0,
+                    "hours": 0,
+                    "minutes": 0,
+                    "seconds": 0,
+                    "microseconds": 0,
+                }
+            },
+            "interval must be positive",
+        ),
+        (
+            {"start_time": "2026-01-01T00:00:00+00:00[Mars/Olympus]"},
+            "unknown time zone",
+        ),
         ({"next_fire_time": 17}, "malformed"),
         ({"interval": [0, 0, 1, 0, 0, 0]}, "malformed"),
     ],
@@ -284,12 +336,18 @@ def test_malformed_state_raises_trigger_state_error(
 
 
 def test_repr_shows_the_given_arguments() -> None:
-    trigger = IntervalTrigger(hours=1, start_time=datetime(2026, 3, 29, tzinfo=HELSINKI))
+    trigger = IntervalTrigger(
+        hours=1, start_time=datetime(2026, 3, 29, tzinfo=HELSINKI)
+    )
     assert repr(trigger) == (
         "IntervalTrigger(hours=1, start_time='2026-03-29T00:00:00+02:00')"
     )
-    trigger = IntervalTrigger(weeks=2, seconds=1.5, start_time="2026-01-01T00:00:00Z",
-                              end_time="2026-02-01T00:00:00Z")
+    trigger = IntervalTrigger(
+        weeks=2,
+        seconds=1.5,
+        start_time="2026-01-01T00:00:00Z",
+        end_time="2026-02-01T00:00:00Z",
+    )
     assert repr(trigger) == (
         "IntervalTrigger(weeks=2, seconds=1.5, start_time='2026-01-01T00:00:00+00:00', "
         "end_time='2026-02-01T00:00:00+00:00')"
@@ -304,7 +362,9 @@ def test_equal_when_configured_equally() -> None:
     second.next()
     assert first == second
     assert first != IntervalTrigger(days=6, start_time=start)
-    assert first != IntervalTrigger(weeks=1, start_time=start, end_time="2027-01-01T00:00Z")
+    assert first != IntervalTrigger(
+        weeks=1, start_time=start, end_time="2027-01-01T00:00Z"
+    )
     assert first != IntervalTrigger(weeks=1, start_time="2026-01-01T02:00:00+02:00")
     with pytest.raises(TypeError):
         hash(first)
@@ -315,8 +375,9 @@ ZONES = st.sampled_from([HELSINKI, NEW_YORK, LORD_HOWE, ZoneInfo("UTC")])
 
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(
-    start=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1),
-                       timezones=ZONES),
+    start=st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1), timezones=ZONES
+    ),
     seconds=st.integers(min_value=1, max_value=3 * 86400),
     consumed=st.integers(min_value=0, max_value=5),
 )

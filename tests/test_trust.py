@@ -99,7 +99,9 @@ def insert_schedule(
 
 def every_second() -> tuple[dict[str, object], datetime]:
     """A stored interval trigger that fired its first time a second ago, and that time."""
-    trigger = IntervalTrigger(seconds=1, start_time=datetime.now(UTC) - timedelta(seconds=1))
+    trigger = IntervalTrigger(
+        seconds=1, start_time=datetime.now(UTC) - timedelta(seconds=1)
+    )
     due = trigger.next()
     assert due is not None
     return dump_trigger(trigger), due
@@ -187,7 +189,9 @@ async def test_a_task_naming_os_system_never_runs_and_its_schedule_waits(
     # The job is left waiting, for a worker that may run it; not failed here.
     assert [(str(job.id), job.acquired_by) for job in jobs] == [(job_id, None)]
     assert result is None
-    job_warnings = [r.getMessage() for r in caplog.records if "evil-system" in r.getMessage()]
+    job_warnings = [
+        r.getMessage() for r in caplog.records if "evil-system" in r.getMessage()
+    ]
     assert len(job_warnings) == 1  # reported once
     assert "'os:system'" in job_warnings[0]
     assert waiting == {"evil-exec": ["hostile"]}
@@ -317,7 +321,11 @@ def test_a_trigger_class_is_imported_only_if_allowed(tmp_path: Path) -> None:
     state = {"version": 1, "times": ["2030-01-01T00:00:00+00:00"], "index": 0}
     insert_schedule(path, "hostile", "task", {"type": "this:nothing", "state": {}}, [])
     insert_schedule(
-        path, "custom", "task", {"type": "tests.helpers:FixedTimesTrigger", "state": state}, []
+        path,
+        "custom",
+        "task",
+        {"type": "tests.helpers:FixedTimesTrigger", "state": state},
+        [],
     )
     trigger, due = every_second()
     insert_schedule(path, "own", "task", trigger, [], due)
@@ -351,10 +359,13 @@ def test_an_allowed_trigger_module_that_cannot_be_imported_says_so() -> None:
     from apsnb._trust import reading_with
 
     data = {"type": "no.such.module:Trigger", "state": {}}
-    with pytest.raises(UntrustedReference, match=r"allowed_modules=\['no.such.module'\]"):
+    with pytest.raises(
+        UntrustedReference, match=r"allowed_modules=\['no.such.module'\]"
+    ):
         load_trigger(data)
-    with reading_with(AllowList(["no.such"])), pytest.raises(
-        TriggerStateError, match="cannot be imported"
+    with (
+        reading_with(AllowList(["no.such"])),
+        pytest.raises(TriggerStateError, match="cannot be imported"),
     ):
         load_trigger(data)
 

@@ -110,9 +110,11 @@ class Session:
         self.console_errors: list[str] = []
         page.on(
             "console",
-            lambda message: self.console_errors.append(message.text)
-            if message.type == "error"
-            else None,
+            lambda message: (
+                self.console_errors.append(message.text)
+                if message.type == "error"
+                else None
+            ),
         )
         page.on("pageerror", lambda error: self.console_errors.append(str(error)))
 
@@ -172,7 +174,9 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
             expect(page.locator(".jp-Notebook")).to_be_visible(timeout=60_000)
             expect(page.get_by_text("| Idle")).to_be_visible(timeout=60_000)
             if not page.locator("#filebrowser").is_visible():
-                page.evaluate("window.jupyterapp.commands.execute('filebrowser:activate')")
+                page.evaluate(
+                    "window.jupyterapp.commands.execute('filebrowser:activate')"
+                )
             expect(page.locator("#filebrowser")).to_be_visible()
             page.evaluate(
                 "window.jupyterapp.commands.execute('notebook:run-all-cells')"
@@ -222,8 +226,12 @@ def test_screenshots_for_the_docs(session: Session) -> None:
     target.mkdir(exist_ok=True)
     with session.step("screenshots"):
         page.set_viewport_size({"width": 1280, "height": 1600})
-        page.evaluate("window.jupyterapp.commands.execute('application:toggle-left-area')")
-        expect(page.locator(".apsnb-feed details").nth(1)).to_be_visible(timeout=WAIT_MS)
+        page.evaluate(
+            "window.jupyterapp.commands.execute('application:toggle-left-area')"
+        )
+        expect(page.locator(".apsnb-feed details").nth(1)).to_be_visible(
+            timeout=WAIT_MS
+        )
         page.wait_for_timeout(500)
         for name, locator in (
             ("composer", session.composer()),
@@ -233,7 +241,9 @@ def test_screenshots_for_the_docs(session: Session) -> None:
             locator.screenshot(path=str(path))
             _shrink(path)
             assert path.stat().st_size < 150_000
-        page.evaluate("window.jupyterapp.commands.execute('application:toggle-left-area')")
+        page.evaluate(
+            "window.jupyterapp.commands.execute('application:toggle-left-area')"
+        )
 
 
 def test_the_preview_follows_each_key_typed(session: Session) -> None:

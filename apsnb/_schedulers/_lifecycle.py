@@ -156,7 +156,9 @@ class SchedulerLifecycle:
             if loop is asyncio.get_running_loop():
                 await runtime.jobs.drain(seconds)
             else:
-                drained = asyncio.run_coroutine_threadsafe(runtime.jobs.drain(seconds), loop)
+                drained = asyncio.run_coroutine_threadsafe(
+                    runtime.jobs.drain(seconds), loop
+                )
                 await asyncio.wrap_future(drained)
         if self._state in (RunState.starting, RunState.started) and loop and requested:
             self._state = RunState.stopping

@@ -42,7 +42,6 @@ class JobCalls:
             for event in events:
                 broker.publish(event)
 
-
     def add_job(self, job: Job) -> None:
         """Queue ``job``, unclaimed (the claim fields of ``job`` are ignored)."""
         with self._lock:
@@ -130,9 +129,7 @@ class JobCalls:
                             RunRecord.for_result(stored, result, scheduler_id)
                         )
                     if announce:
-                        events.append(
-                            JobRemoved(job_id=job.id, task_id=stored.task_id)
-                        )
+                        events.append(JobRemoved(job_id=job.id, task_id=stored.task_id))
                 else:
                     # Gone: taken over while it ran? Its late result is the real one.
                     self._jobs.replace_abandoned(job.id, result)

@@ -252,15 +252,21 @@ def replace_abandoned(
     """Put a late result in the place of the ``abandoned`` one that another scheduler
     recorded for ``scheduler_id``'s job when its claim lapsed (see the SQLite store's
     twin): the job has one outcome, the real one."""
-    if result_row is not None and cur.execute(
-        f"DELETE FROM {t.results} WHERE outcome = 'abandoned' AND job_id = %s::uuid",
-        (job_id,),
-    ).rowcount:
+    if (
+        result_row is not None
+        and cur.execute(
+            f"DELETE FROM {t.results} WHERE outcome = 'abandoned' AND job_id = %s::uuid",
+            (job_id,),
+        ).rowcount
+    ):
         row = binary(result_row, "return_value", "exception")
         cur.execute(insert_sql(t.results, row), row)
-    if run_row is not None and cur.execute(
-        f"DELETE FROM {t.runs} "
-        f"WHERE outcome = 'abandoned' AND job_id = %s AND scheduler_id = %s",
-        (job_id, scheduler_id),
-    ).rowcount:
+    if (
+        run_row is not None
+        and cur.execute(
+            f"DELETE FROM {t.runs} "
+            f"WHERE outcome = 'abandoned' AND job_id = %s AND scheduler_id = %s",
+            (job_id, scheduler_id),
+        ).rowcount
+    ):
         cur.execute(insert_sql(t.runs, run_row), run_row)

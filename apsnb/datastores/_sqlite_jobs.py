@@ -209,12 +209,18 @@ def replace_abandoned(
     reach while the job ran on): the job has one outcome, the real one. A result
     already read (``get_job_result``) stays read."""
     abandoned = ("abandoned", job_id)
-    if result_row is not None and database.execute(
-        f"DELETE FROM {RESULTS} WHERE outcome = ? AND job_id = ?", abandoned
-    ).rowcount:
+    if (
+        result_row is not None
+        and database.execute(
+            f"DELETE FROM {RESULTS} WHERE outcome = ? AND job_id = ?", abandoned
+        ).rowcount
+    ):
         insert(database, RESULTS, result_row)
-    if run_row is not None and database.execute(
-        f"DELETE FROM {RUNS} WHERE outcome = ? AND job_id = ? AND scheduler_id = ?",
-        (*abandoned, scheduler_id),
-    ).rowcount:
+    if (
+        run_row is not None
+        and database.execute(
+            f"DELETE FROM {RUNS} WHERE outcome = ? AND job_id = ? AND scheduler_id = ?",
+            (*abandoned, scheduler_id),
+        ).rowcount
+    ):
         add_run_rows(database, [run_row])

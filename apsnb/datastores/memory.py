@@ -299,6 +299,7 @@ class MemoryDataStore(JobCalls, DataStore):
             ]
         self._publish(events)
 
+
 def _removed(schedule: Schedule, *, finished: bool) -> ScheduleRemoved:
     return ScheduleRemoved(
         schedule_id=schedule.id, task_id=schedule.task_id, finished=finished

@@ -121,9 +121,7 @@ class DeliveryCore:
                 del self._subscriptions[subscription]
                 self._recipients.clear()
 
-    def _recipients_of(
-        self, event_class: type[Event]
-    ) -> tuple[LocalSubscription, ...]:
+    def _recipients_of(self, event_class: type[Event]) -> tuple[LocalSubscription, ...]:
         """The subscriptions events of ``event_class`` go to (call with the lock)."""
         matching = self._recipients.get(event_class)
         if matching is None:

@@ -178,6 +178,4 @@ class ReturnChecks:
             again = await store.acquire_jobs("two", LONG_LEASE)
             assert job_ids(again) == [jobs[0].id]
             await store.release_jobs("one", [(jobs[1], success(jobs[1]))])
-            assert job_ids(await store.acquire_jobs("two", LONG_LEASE)) == [
-                jobs[2].id
-            ]
+            assert job_ids(await store.acquire_jobs("two", LONG_LEASE)) == [jobs[2].id]
