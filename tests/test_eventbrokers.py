@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Iterable
+from typing import Any
 from uuid import uuid4
 
 import anyio
@@ -262,6 +263,40 @@ async def test_order_is_kept_across_the_hop_to_the_subscribers_loop() -> None:
     await anyio.to_thread.run_sync(publish_many)
     await wait_for(lambda: len(received) == 100)
     assert received == [f"task-{number}" for number in range(100)]
+
+
+@pytest.mark.anyio
+async def test_a_burst_from_another_thread_wakes_the_loop_once_not_per_event() -> None:
+    # A store in a worker thread publishes a batch's events together: one wake-up
+    # of the subscribers' loop (a system call, and the GIL handed over) carries
+    # them all, in order.
+    broker = AsyncLocalEventBroker()
+    received: list[str] = []
+    broker.subscribe(lambda event: received.append(event.task_id))
+    thread_view = as_sync_broker(broker)
+    loop = asyncio.get_running_loop()
+    wakeups = 0
+    original = loop.call_soon_threadsafe
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal wakeups
+        wakeups += 1
+        return original(*args, **kwargs)
+
+    loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+    try:
+
+        def publish_burst() -> None:
+            for number in range(50):
+                thread_view.publish(task_added(number))
+
+        await anyio.to_thread.run_sync(publish_burst)
+        await wait_for(lambda: len(received) == 50)
+    finally:
+        del loop.call_soon_threadsafe
+    assert received == [f"task-{number}" for number in range(50)]
+    # The burst, and anyio handing the thread's result back: not one per event.
+    assert wakeups <= 10, wakeups
 
 
 @pytest.mark.anyio

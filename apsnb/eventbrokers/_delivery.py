@@ -74,6 +74,11 @@ class DeliveryCore:
         # one is added or removed: the scheduler publishes several events per job,
         # most of which few subscriptions (often none) want.
         self._recipients: dict[type[Event], tuple[LocalSubscription, ...]] = {}
+        # Events on their way to subscribers on other threads' loops, by loop.
+        self._outbound: dict[
+            asyncio.AbstractEventLoop,
+            list[tuple[LocalSubscription, Event, int]],
+        ] = {}
 
     def start(self) -> None:
         with self._lock:
@@ -163,22 +168,33 @@ class DeliveryCore:
     ) -> None:
         loop = subscription.loop
         assert loop is not None
+        with self._lock:
+            queued = self._outbound.get(loop)
+            if queued is not None:
+                # A delivery to that loop is on its way: this event rides along.
+                # Waking a loop in another thread costs a system call and hands it
+                # the GIL; a store publishing a batch's events would do it per event.
+                queued.append((subscription, event, generation))
+                return
+            self._outbound[loop] = [(subscription, event, generation)]
         try:
-            loop.call_soon_threadsafe(
-                self._call_queued, subscription, event, generation
-            )
+            loop.call_soon_threadsafe(self._deliver_queued, loop)
         except RuntimeError:  # the loop is closed: nobody is left to listen there
+            with self._lock:
+                self._outbound.pop(loop, None)
             self.remove(subscription)
             logger.debug(
                 "dropped the subscription of %r: its event loop is closed",
                 subscription.callback,
             )
 
-    def _call_queued(
-        self, subscription: LocalSubscription, event: Event, generation: int
-    ) -> None:
-        if generation == self._generation:
-            self._call(subscription, event)
+    def _deliver_queued(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Deliver, on ``loop``, the events queued for it, in the order published."""
+        with self._lock:
+            queued = self._outbound.pop(loop, [])
+        for subscription, event, generation in queued:
+            if generation == self._generation:
+                self._call(subscription, event)
 
     def _call(self, subscription: LocalSubscription, event: Event) -> None:
         """Call the callback; runs in the publishing thread or on its own loop."""
