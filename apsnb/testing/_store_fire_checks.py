@@ -8,14 +8,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .._enums import ConflictPolicy
-from .._structures import Schedule, Task
+from .._structures import Task
 from ._store_harness import (
     LONG_LEASE,
     advanced,
     job_ids,
     make_job,
-    make_schedule,
     running,
     success,
     utcnow,
@@ -29,10 +27,9 @@ class FireChecks:
     async def test_release_and_acquire_claims_the_new_jobs(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
-            [schedule] = await _due(store, "s")
+            schedule = await running_store.claim_schedule("s", utcnow())
             new = [make_job(schedule_id="s"), make_job(schedule_id="s")]
             claimed = await store.release_schedules_and_acquire_jobs(
                 "one", [replace(advanced(schedule), jobs=tuple(new))], LONG_LEASE, 10
@@ -60,12 +57,11 @@ class FireChecks:
     async def test_release_and_acquire_takes_older_jobs_first_up_to_the_limit(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
             older = make_job()
             await store.add_job(older)
-            [schedule] = await _due(store, "s")
+            schedule = await running_store.claim_schedule("s", utcnow())
             new = [make_job(schedule_id="s") for _ in range(3)]
             claimed = await store.release_schedules_and_acquire_jobs(
                 "one", [replace(advanced(schedule), jobs=tuple(new))], LONG_LEASE, 2
@@ -77,19 +73,15 @@ class FireChecks:
     async def test_release_and_acquire_respects_max_running_jobs_and_skip_tasks(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        tasks = (
+            Task(id="limited", max_running_jobs=1),
+            Task(id="task"),
+            Task(id="elsewhere"),
+        )
+        async with running(datastore, *tasks) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="limited", max_running_jobs=1))
-            await store.add_task(Task(id="task"))
-            await store.add_task(Task(id="elsewhere"))
-            await store.add_schedule(
-                make_schedule("a", utcnow(), task_id="limited"),
-                ConflictPolicy.exception,
-            )
-            await store.add_schedule(
-                make_schedule("b", utcnow(), task_id="elsewhere"),
-                ConflictPolicy.exception,
-            )
+            await running_store.add_schedule("a", utcnow(), task_id="limited")
+            await running_store.add_schedule("b", utcnow(), task_id="elsewhere")
             schedules = {
                 s.id: s for s in await store.acquire_schedules("one", LONG_LEASE, 10)
             }
@@ -112,15 +104,12 @@ class FireChecks:
     async def test_release_and_acquire_adds_no_jobs_for_a_schedule_not_held(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
-            [schedule] = await _due(store, "s")
+            schedule = await running_store.claim_schedule("s", utcnow())
             # Taken over meanwhile: its new holder makes its jobs.
             await store.remove_schedules(["s"])
-            await store.add_schedule(
-                make_schedule("s", utcnow()), ConflictPolicy.exception
-            )
+            await running_store.add_schedule("s", utcnow())
             job = make_job(schedule_id="s")
             claimed = await store.release_schedules_and_acquire_jobs(
                 "one", [replace(advanced(schedule), jobs=(job,))], LONG_LEASE, 10
@@ -131,10 +120,9 @@ class FireChecks:
     async def test_release_and_acquire_with_no_room_only_releases(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(datastore, Task(id="task")) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task"))
-            [schedule] = await _due(store, "s")
+            schedule = await running_store.claim_schedule("s", utcnow())
             job = make_job(schedule_id="s")
             claimed = await store.release_schedules_and_acquire_jobs(
                 "one", [replace(advanced(schedule), jobs=(job,))], LONG_LEASE, 0
@@ -144,14 +132,6 @@ class FireChecks:
             assert (stored.id, stored.acquired_by) == (job.id, None)
 
 
-async def _due(store: Any, schedule_id: str) -> list[Schedule]:
-    """Add a due schedule and claim it for scheduler "one"."""
-    await store.add_schedule(
-        make_schedule(schedule_id, utcnow()), ConflictPolicy.exception
-    )
-    return await store.acquire_schedules("one", LONG_LEASE, 10)
-
-
 class ReturnChecks:
     """The checks of handing claimed jobs back unrun (mixed into
     ``DataStoreConformance``)."""
@@ -159,12 +139,12 @@ class ReturnChecks:
     async def test_return_jobs_puts_claimed_jobs_back_in_their_places(
         self, datastore: Any
     ) -> None:
-        async with running(datastore) as running_store:
+        async with running(
+            datastore, Task(id="task", max_running_jobs=2)
+        ) as running_store:
             store = running_store.store
-            await store.add_task(Task(id="task", max_running_jobs=2))
             jobs = [make_job() for _ in range(3)]
-            for job in jobs:
-                await store.add_job(job)
+            await running_store.add_jobs(*jobs)
             claimed = await store.acquire_jobs("one", LONG_LEASE, 2)
             assert job_ids(claimed) == job_ids(jobs[:2])
             # Only the holder's claims are dropped.
