@@ -14,8 +14,8 @@ from typing import TypeVar
 from .._enums import ConflictPolicy
 from .._events import Event, ScheduleRemoved, TaskAdded, TaskRemoved, TaskUpdated
 from .._exceptions import ScheduleLookupError, TaskLookupError
+from .._store_contract import _checked_update
 from .._structures import Job, Schedule, ScheduleResult, Task, utcnow
-from ..abc import _checked_update
 from ._indexes import instant
 from ._sql_queue import SQLJobQueue
 from ._sqlite_rows import Row, next_run_time

@@ -26,8 +26,9 @@ from .._exceptions import (
     TaskLookupError,
 )
 from .._runs import DEFAULT_HISTORY_RETENTION, check_retention
+from .._store_contract import _checked_update
 from .._structures import Job, Schedule, ScheduleResult, Task, utcnow
-from ..abc import DataStore, EventBroker, _checked_update
+from ..abc import DataStore, EventBroker
 from ._memory_job_calls import JobCalls
 from ._memory_jobs import JobTable
 from ._memory_runs import RunLog
