@@ -7,7 +7,8 @@ sleeps until something is due or a store event says something changed: no pollin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +59,7 @@ class Runtime:
         self.logger = logger
         self.schedules_changed = Wakeup()
         self.jobs_changed = Wakeup()
-        #: Job slots reserved by a claim under way (see _free_slots).
+        #: Job slots reserved by a claim under way (see _reserved).
         self._claiming = 0
         self._next_wakeup: datetime | None = None
         # A store shared with other processes (SQLite) cannot tell us what they
@@ -200,8 +201,7 @@ class Runtime:
         if free <= 0 or not any(result.jobs for result in results):
             await store.release_schedules(identity, results)
             return
-        self._claiming += free  # the jobs loop may claim meanwhile: not the same room
-        try:
+        with self._reserved(free):
             jobs = await store.release_schedules_and_acquire_jobs(
                 identity,
                 results,
@@ -209,9 +209,17 @@ class Runtime:
                 free,
                 skip_tasks=self.tasks.skip,
             )
-        finally:
-            self._claiming -= free
         await self.jobs.start(jobs)
+
+    @contextmanager
+    def _reserved(self, slots: int) -> Iterator[None]:
+        """Hold ``slots`` job slots while a claim is under way: the schedules loop
+        and the jobs loop may both be claiming, and must not fill the same room."""
+        self._claiming += slots
+        try:
+            yield
+        finally:
+            self._claiming -= slots
 
     def _free_slots(self) -> int:
         """How many more jobs this scheduler may claim now."""
@@ -272,16 +280,13 @@ class Runtime:
             if free > 0:
                 await self.tasks.refresh()
                 skip = self.tasks.skip
-                self._claiming += free
-                try:
+                with self._reserved(free):
                     if skip:
                         jobs = await store.acquire_jobs(
                             identity, lease, free, skip_tasks=skip
                         )
                     else:  # as a store that predates skip_tasks takes it
                         jobs = await store.acquire_jobs(identity, lease, free)
-                finally:
-                    self._claiming -= free
             backoff.succeeded()
             await self.jobs.start(jobs)
             if jobs and len(jobs) == free:
