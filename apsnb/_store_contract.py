@@ -18,7 +18,19 @@ if TYPE_CHECKING:
     from ._structures import Job, JobResult, Schedule, ScheduleResult, Task
     from .abc import AsyncEventBroker, EventBroker
 
-__all__ = ("AsyncDataStore", "DataStore")
+__all__ = ("AsyncDataStore", "DataStore", "claims_ahead")
+
+
+def claims_ahead(acquire_schedules: Callable[..., object]) -> bool:
+    """Whether a store's ``acquire_schedules`` takes ``due_by``: a store written
+    before it is called without it, and claims only what is due when called."""
+    import inspect  # only when a scheduler starts: ``import apsnb`` stays light
+
+    parameters = inspect.signature(acquire_schedules).parameters.values()
+    return any(
+        parameter.name == "due_by" or parameter.kind is parameter.VAR_KEYWORD
+        for parameter in parameters
+    )
 
 
 class DataStore(metaclass=ABCMeta):
@@ -111,12 +123,23 @@ class DataStore(metaclass=ABCMeta):
 
     @abstractmethod
     def acquire_schedules(
-        self, scheduler_id: str, lease_duration: timedelta, limit: int
+        self,
+        scheduler_id: str,
+        lease_duration: timedelta,
+        limit: int,
+        *,
+        due_by: datetime | None = None,
     ) -> list[Schedule]:
         """Claim up to ``limit`` due, unpaused schedules for ``scheduler_id``.
 
         A schedule can be claimed when it is not claimed, its claim has expired, or
         ``scheduler_id`` holds it. The claim lasts ``lease_duration``.
+
+        ``due_by`` (default: now) is the time by which a schedule is due, and by
+        which a claim has ended: a scheduler claims a moment before a fire time so
+        that only the release stands between the fire time and the job's start. It
+        is a few milliseconds ahead, never a lease's length. A store written before
+        ``due_by`` may leave it out (see :func:`claims_ahead`).
         """
 
     @abstractmethod
@@ -335,7 +358,12 @@ class AsyncDataStore(metaclass=ABCMeta):
 
     @abstractmethod
     async def acquire_schedules(
-        self, scheduler_id: str, lease_duration: timedelta, limit: int
+        self,
+        scheduler_id: str,
+        lease_duration: timedelta,
+        limit: int,
+        *,
+        due_by: datetime | None = None,
     ) -> list[Schedule]: ...
 
     @abstractmethod

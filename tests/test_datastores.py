@@ -7,11 +7,12 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import anyio
 import pytest
 
+from apsnb import AsyncScheduler, JobOutcome, JobReleased
 from apsnb._enums import ConflictPolicy
 from apsnb._structures import Job, Schedule, Task
 from apsnb.abc import AsyncDataStore, DataStore
@@ -23,6 +24,10 @@ from apsnb.testing.datastores import DataStoreConformance
 from apsnb.triggers.interval import IntervalTrigger
 
 pytestmark = pytest.mark.anyio
+
+
+def noop() -> None:
+    """A job that does nothing."""
 
 
 class TestMemoryDataStore(DataStoreConformance):
@@ -201,3 +206,78 @@ def test_memory_store_keeps_a_saturated_tasks_jobs_waiting_in_order() -> None:
     assert [job.id for job in store.acquire_jobs("one", lease)] == [blocked[1].id]
     store.remove_task("limited")
     assert [job.id for job in store.acquire_jobs("one", lease)] == [blocked[2].id]
+
+
+class StoreWithoutDueBy(BlockingMemoryDataStore):
+    """A store written before ``due_by``: it claims what is due when called."""
+
+    def acquire_schedules(  # type: ignore[override]
+        self, scheduler_id: str, lease_duration: timedelta, limit: int
+    ) -> list[Schedule]:
+        return super().acquire_schedules(scheduler_id, lease_duration, limit)
+
+
+class TestStoreWithoutDueBy(DataStoreConformance):
+    @pytest.fixture
+    def datastore(self) -> MemoryDataStore:
+        return StoreWithoutDueBy()
+
+
+class SlowClaims(BlockingMemoryDataStore):
+    """A store whose claims of schedules take 30 ms, and that records them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: (when the claim began, the fire times of the schedules it took)
+        self.claims: list[tuple[datetime, list[datetime | None]]] = []
+
+    def acquire_schedules(
+        self,
+        scheduler_id: str,
+        lease_duration: timedelta,
+        limit: int,
+        *,
+        due_by: datetime | None = None,
+    ) -> list[Schedule]:
+        began = datetime.now(UTC)
+        time.sleep(0.03)
+        claimed = super().acquire_schedules(
+            scheduler_id, lease_duration, limit, due_by=due_by
+        )
+        if claimed:
+            self.claims.append((began, [s.next_fire_time for s in claimed]))
+        return claimed
+
+
+async def fire_three_times(store: DataStore) -> list[JobReleased]:
+    """Fire a schedule three times, 0.3 s apart, on ``store``; return the releases."""
+    released: list[JobReleased] = []
+    async with AsyncScheduler(store, identity="ahead") as scheduler:
+        scheduler.subscribe(released.append, JobReleased)
+        await scheduler.start_in_background()
+        start = datetime.now(UTC) + timedelta(seconds=0.3)
+        trigger = IntervalTrigger(seconds=0.3, start_time=start)
+        await scheduler.add_schedule(noop, trigger, id="tick")
+        with anyio.fail_after(10):
+            while len(released) < 3:
+                await anyio.sleep(0.05)
+        await scheduler.stop()
+    return released
+
+
+async def test_a_slow_store_is_asked_ahead_and_no_job_starts_early() -> None:
+    store = SlowClaims()
+    released = await fire_three_times(store)
+    # The claim that took a fire time began before it: the claim's 30 ms are not
+    # added to the job's start.
+    assert any(began < fire for began, fires in store.claims for fire in fires if fire)
+    for event in released:
+        assert event.outcome is JobOutcome.success
+        assert event.started_at is not None and event.scheduled_start is not None
+        assert event.started_at >= event.scheduled_start
+
+
+async def test_a_store_that_predates_due_by_claims_when_due(caplog: Any) -> None:
+    released = await fire_three_times(StoreWithoutDueBy())
+    assert [event.outcome for event in released] == [JobOutcome.success] * 3
+    assert "failed" not in caplog.text

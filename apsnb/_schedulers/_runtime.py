@@ -29,7 +29,9 @@ from .._events import (
 )
 from .._exceptions import DataStoreError, UntrustedReference
 from .._structures import Schedule, ScheduleResult, Task, utcnow
+from ..datastores._thread_adapter import takes_due_by
 from ._backoff import MAX_IDLE_SECONDS, Backoff, loop_backoff
+from ._claim_lead import ClaimLead
 from ._firing import jobs_for
 from ._job_runner import JobRunner
 from ._task_view import TaskView, why_not_runnable
@@ -44,8 +46,8 @@ GATHER_DELAY = 0.002
 #: Schedules taken from the store in one pass.
 SCHEDULE_BATCH = 100
 #: Linux may end a timed wait late by 0.1% of its length (timer slack, 1 ms for a
-#: one-second wait), so a long wait for a fire time ends this share early and the
-#: loop waits out the few milliseconds left, which end within the millisecond.
+#: one-second wait), so a long wait for a fire time ends this share early and then
+#: waits out the few milliseconds left, which end within the millisecond.
 EARLY_WAKE_SHARE = 0.002
 #: Waits shorter than this get at most the kernel's fixed 50 µs slack: no early wake.
 EARLY_WAKE_MIN_SECONDS = 0.05
@@ -142,19 +144,45 @@ class Runtime:
         store = self.scheduler.data_store
         identity = self.scheduler.identity
         lease = self.scheduler.lease_duration
+        # The claim is made about as long before a fire time as a claim takes, so
+        # that only the release (with the jobs' claim) stands between the fire time
+        # and the jobs' start: on a server, one round trip instead of two.
+        lead = ClaimLead() if takes_due_by(store) else None
         while True:
-            schedules = await store.acquire_schedules(identity, lease, SCHEDULE_BATCH)
+            if lead is None:
+                schedules = await store.acquire_schedules(
+                    identity, lease, SCHEDULE_BATCH
+                )
+            else:
+                with lead.timing() as due_by:
+                    schedules = await store.acquire_schedules(
+                        identity, lease, SCHEDULE_BATCH, due_by=due_by
+                    )
             if schedules:
+                await _until_due(schedules)
                 await self._fire(schedules)
                 if len(schedules) == SCHEDULE_BATCH:
                     continue  # more may be due
             next_time = await store.get_next_schedule_run_time()
             backoff.succeeded()
             self._next_wakeup = next_time
-            delay = self.max_idle
-            if next_time is not None:
-                delay = min(delay, _wait_before(next_time))
-            await self.schedules_changed.wait(delay)
+            await self._sleep_until(next_time, 0.0 if lead is None else lead.seconds)
+
+    async def _sleep_until(self, next_time: datetime | None, ahead: float) -> None:
+        """Sleep until ``ahead`` seconds before ``next_time``, the next poll, or a
+        change that concerns the schedules loop."""
+        if next_time is None:
+            await self.schedules_changed.wait(self.max_idle)
+            return
+        delay = _wait_before(next_time) - ahead
+        if delay >= self.max_idle:
+            await self.schedules_changed.wait(self.max_idle)
+        elif not await self.schedules_changed.wait(max(0.0, delay)):
+            # A long wait ends a little early (timer slack): wait out the rest here,
+            # not with another look at the store.
+            rest = (next_time - utcnow()).total_seconds() - ahead
+            if rest > 0:
+                await self.schedules_changed.wait(rest)
 
     async def _fire(self, schedules: list[Any]) -> None:
         now = utcnow()
@@ -320,6 +348,18 @@ def _wait_before(fire_time: datetime) -> float:
     if seconds > EARLY_WAKE_MIN_SECONDS:
         seconds -= seconds * EARLY_WAKE_SHARE
     return seconds
+
+
+async def _until_due(schedules: list[Schedule]) -> None:
+    """Wait for the latest fire time of schedules claimed ahead (at most the lead)."""
+    latest = max(
+        (s.next_fire_time for s in schedules if s.next_fire_time is not None),
+        default=None,
+    )
+    if latest is not None:
+        seconds = (latest - utcnow()).total_seconds()
+        if seconds > 0:
+            await anyio.sleep(seconds)
 
 
 def _finished(schedule: Schedule) -> ScheduleResult:

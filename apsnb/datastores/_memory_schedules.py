@@ -47,20 +47,20 @@ class ScheduleTable:
         return sorted(self._finished_ids)
 
     def acquire(
-        self, scheduler_id: str, now: datetime, acquired_until: datetime, limit: int
+        self, scheduler_id: str, due_by: datetime, acquired_until: datetime, limit: int
     ) -> list[Schedule]:
-        """Claim up to ``limit`` due schedules, earliest fire time first."""
-        now_us = instant(now)
+        """Claim up to ``limit`` schedules due by ``due_by``, earliest fire time first."""
+        due_us = instant(due_by)
         # Schedules this scheduler holds already may be claimed again at once.
         held = [
             schedule
             for id in self._claimed_ids.get(scheduler_id, ())
-            if _is_due(schedule := self.schedules[id], now_us)
+            if _is_due(schedule := self.schedules[id], due_us)
         ]
         candidates = sorted(held, key=_fire_order)[:limit]
         popped: list[Schedule] = []
         if limit > 0:
-            for _, id in self._claim_times.pop_until(now_us):
+            for _, id in self._claim_times.pop_until(due_us):
                 popped.append(self.schedules[id])
                 if len(popped) == limit:
                     break

@@ -163,9 +163,9 @@ def delete_schedules(
 
 
 def due_schedule_rows(
-    cur: Cursor, t: Tables, scheduler_id: str, now_us: int, limit: int
+    cur: Cursor, t: Tables, scheduler_id: str, due_us: int, limit: int
 ) -> list[Row]:
-    """Lock and return up to ``limit`` schedules ``scheduler_id`` may claim now.
+    """Lock and return up to ``limit`` schedules ``scheduler_id`` may claim by ``due_us``.
 
     Rows another transaction has locked (another scheduler claiming them right now)
     are skipped, not waited for; the scheduler's own due ones may be taken again at
@@ -176,12 +176,12 @@ def due_schedule_rows(
     free = cur.execute(
         f"SELECT * FROM {t.schedules} WHERE claimable_at_us <= %s "
         f"ORDER BY claimable_at_us, id LIMIT %s FOR UPDATE SKIP LOCKED",
-        (now_us, limit),
+        (due_us, limit),
     ).fetchall()
     held = cur.execute(
         f"SELECT * FROM {t.schedules} WHERE acquired_by = %s AND NOT paused "
         f"AND next_fire_time_us <= %s FOR UPDATE SKIP LOCKED",
-        (scheduler_id, now_us),
+        (scheduler_id, due_us),
     ).fetchall()
     rows = {row["id"]: row for row in (*free, *held)}.values()
     return sorted(rows, key=lambda row: (row["next_fire_time_us"], row["id"]))[:limit]

@@ -68,10 +68,10 @@ class PostgreSQLStatements(Statements[Cursor]):
         return schedules_sql.delete_schedules(handle, self.tables, ids)
 
     def due_schedule_rows(
-        self, handle: Cursor, scheduler_id: str, now_us: int, limit: int
+        self, handle: Cursor, scheduler_id: str, due_us: int, limit: int
     ) -> list[Row]:
         return schedules_sql.due_schedule_rows(
-            handle, self.tables, scheduler_id, now_us, limit
+            handle, self.tables, scheduler_id, due_us, limit
         )
 
     def claim_schedules(

@@ -75,17 +75,23 @@ class SQLClaims(ABC, Generic[H]):
         self._untrusted_reported: set[str] = set()
 
     def acquire_schedules(
-        self, handle: H, scheduler_id: str, lease_duration: timedelta, limit: int
+        self,
+        handle: H,
+        scheduler_id: str,
+        lease_duration: timedelta,
+        limit: int,
+        due_by: datetime | None = None,
     ) -> tuple[list[Schedule], list[Event]]:
         sql = self._sql
         now = utcnow()  # read in the transaction: a retried one looks again
-        now_us, until_us = instant(now), instant(now + lease_duration)
+        due = now if due_by is None else max(now, due_by)
+        due_us, until_us = instant(due), instant(now + lease_duration)
         acquired: dict[str, Schedule] = {}
         events: list[Event] = []
         # Unreadable rows are set aside and do not count: look again until the
         # limit is met or nothing is left (each pass sets its bad rows aside).
         while len(acquired) < limit:
-            due = sql.due_schedule_rows(handle, scheduler_id, now_us, limit)
+            due = sql.due_schedule_rows(handle, scheduler_id, due_us, limit)
             rows = [row for row in due if row["id"] not in acquired]
             rows = rows[: limit - len(acquired)]
             schedules, read_events = self.read_schedules(rows)

@@ -71,10 +71,10 @@ class Statements(ABC, Generic[H]):
 
     @abstractmethod
     def due_schedule_rows(
-        self, handle: H, scheduler_id: str, now_us: int, limit: int
+        self, handle: H, scheduler_id: str, due_us: int, limit: int
     ) -> list[Row]:
         """Up to ``limit`` rows of the due, unpaused schedules ``scheduler_id`` may
-        claim, in fire order."""
+        claim by ``due_us``, in fire order."""
 
     @abstractmethod
     def claim_schedules(

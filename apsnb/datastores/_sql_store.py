@@ -130,7 +130,12 @@ class SQLDataStore(SQLJobQueue[H]):
         )
 
     def acquire_schedules(
-        self, scheduler_id: str, lease_duration: timedelta, limit: int
+        self,
+        scheduler_id: str,
+        lease_duration: timedelta,
+        limit: int,
+        *,
+        due_by: datetime | None = None,
     ) -> list[Schedule]:
         """Claim up to ``limit`` due, unpaused schedules for ``scheduler_id``.
 
@@ -145,7 +150,7 @@ class SQLDataStore(SQLJobQueue[H]):
         # durable).
         schedules, events = self._write(
             lambda handle: self._claims.acquire_schedules(
-                handle, scheduler_id, lease_duration, limit
+                handle, scheduler_id, lease_duration, limit, due_by
             ),
             durable=False,
         )

@@ -133,9 +133,9 @@ def delete_schedules(database: Database, ids: Iterable[str]) -> list[tuple[str, 
 
 
 def due_schedule_rows(
-    database: Database, scheduler_id: str, now_us: int, limit: int
+    database: Database, scheduler_id: str, due_us: int, limit: int
 ) -> list[Row]:
-    """Up to ``limit`` schedules ``scheduler_id`` may claim now, earliest fire first.
+    """Up to ``limit`` schedules ``scheduler_id`` may claim by ``due_us``, earliest fire first.
 
     The ones nobody holds (or whose claim ended) come from the claim-time index;
     the scheduler's own due ones may be taken again at once (it restarted).
@@ -146,14 +146,14 @@ def due_schedule_rows(
         database.execute(
             f"SELECT * FROM {SCHEDULES} WHERE claimable_at_us <= ? "
             f"ORDER BY claimable_at_us, id LIMIT ?",
-            (now_us, limit),
+            (due_us, limit),
         )
     )
     held = fetch_rows(
         database.execute(
             f"SELECT * FROM {SCHEDULES} WHERE acquired_by = ? AND paused = 0 "
             f"AND next_fire_time_us <= ?",
-            (scheduler_id, now_us),
+            (scheduler_id, due_us),
         )
     )
     rows = {row["id"]: row for row in (*free, *held)}.values()

@@ -23,6 +23,7 @@ from uuid import UUID
 
 import anyio
 
+from .._store_contract import claims_ahead
 from ..abc import AsyncDataStore, AsyncEventBroker, DataStore
 from ..eventbrokers._adapters import as_sync_broker
 from ..eventbrokers.local import LocalEventBroker
@@ -50,6 +51,14 @@ def as_async_datastore(store: DataStore | AsyncDataStore) -> AsyncDataStore:
         f"{store!r} is not a data store; pass a DataStore or AsyncDataStore such as "
         f"apsnb.datastores.memory.MemoryDataStore()"
     )
+
+
+def takes_due_by(store: AsyncDataStore) -> bool:
+    """Whether ``store``, as :func:`as_async_datastore` gave it, may be asked to claim
+    ahead of time (``acquire_schedules(..., due_by=...)``)."""
+    if isinstance(store, _SyncDataStoreAdapter):
+        return claims_ahead(store.wrapped.acquire_schedules)
+    return claims_ahead(store.acquire_schedules)
 
 
 class _SyncDataStoreAdapter(AsyncDataStore):
@@ -142,10 +151,23 @@ class _SyncDataStoreAdapter(AsyncDataStore):
         await self._call(self._store.remove_schedules, ids)
 
     async def acquire_schedules(
-        self, scheduler_id: str, lease_duration: timedelta, limit: int
+        self,
+        scheduler_id: str,
+        lease_duration: timedelta,
+        limit: int,
+        *,
+        due_by: datetime | None = None,
     ) -> list[Schedule]:
+        if due_by is None:  # as a store that predates due_by takes it
+            return await self._call(
+                self._store.acquire_schedules, scheduler_id, lease_duration, limit
+            )
         return await self._call(
-            self._store.acquire_schedules, scheduler_id, lease_duration, limit
+            self._store.acquire_schedules,
+            scheduler_id,
+            lease_duration,
+            limit,
+            due_by=due_by,
         )
 
     async def release_schedules(

@@ -208,12 +208,17 @@ class MemoryDataStore(JobCalls, DataStore):
         self._publish([_removed(schedule, finished=False) for schedule in removed])
 
     def acquire_schedules(
-        self, scheduler_id: str, lease_duration: timedelta, limit: int
+        self,
+        scheduler_id: str,
+        lease_duration: timedelta,
+        limit: int,
+        *,
+        due_by: datetime | None = None,
     ) -> list[Schedule]:
         now = utcnow()
         with self._lock:
             acquired = self._schedules.acquire(
-                scheduler_id, now, now + lease_duration, limit
+                scheduler_id, max(now, due_by or now), now + lease_duration, limit
             )
             return [schedule.copy() for schedule in acquired]
 

@@ -1,17 +1,24 @@
 """Conformance checks of the claims a scheduler takes and gives back in a step of
-their own: ``release_schedules_and_acquire_jobs`` (firing schedules and claiming
+their own: claiming schedules ahead of their fire time (``acquire_schedules``'
+``due_by``), ``release_schedules_and_acquire_jobs`` (firing schedules and claiming
 their jobs for the scheduler that fired them, in one step) and ``return_jobs``
 (handing claimed jobs back unrun)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from .._structures import Task
+from ..datastores._thread_adapter import takes_due_by
 from ._store_harness import (
     LONG_LEASE,
+    SHORT_LEASE,
     advanced,
+    ids,
     job_ids,
     make_job,
     running,
@@ -23,6 +30,52 @@ from ._store_harness import (
 class FireChecks:
     """The checks of firing and claiming in one step (mixed into
     ``DataStoreConformance``)."""
+
+    async def test_acquire_schedules_claims_ahead_up_to_due_by(
+        self, datastore: Any
+    ) -> None:
+        async with running(datastore) as running_store:
+            store = running_store.store
+            if not takes_due_by(store):
+                pytest.skip("this store claims only what is due (no due_by)")
+            now = utcnow()
+            await running_store.add_schedule("due", now - timedelta(seconds=1))
+            await running_store.add_schedule("soon", now + timedelta(seconds=30))
+            await running_store.add_schedule("later", now + timedelta(minutes=5))
+            # A due_by in the past claims what is due now.
+            past = now - timedelta(hours=1)
+            claimed = await store.acquire_schedules("one", LONG_LEASE, 10, due_by=past)
+            assert ids(claimed) == ["due"]
+            ahead = now + timedelta(minutes=1)
+            claimed = await store.acquire_schedules("two", LONG_LEASE, 10, due_by=ahead)
+            assert ids(claimed) == ["soon"]
+            assert claimed[0].acquired_by == "two"
+            # Claims are still exclusive: "one" holds "due", "two" holds "soon".
+            assert (
+                await store.acquire_schedules("three", LONG_LEASE, 10, due_by=ahead)
+                == []
+            )
+            # The holder's release applies as for any claim.
+            result = advanced(claimed[0])
+            await store.release_schedules("two", [result])
+            [soon] = await store.get_schedules({"soon"})
+            assert (soon.acquired_by, soon.next_fire_time) == (
+                None,
+                result.next_fire_time,
+            )
+
+    async def test_acquire_schedules_ahead_takes_over_claims_ending_by_then(
+        self, datastore: Any
+    ) -> None:
+        async with running(datastore) as running_store:
+            store = running_store.store
+            if not takes_due_by(store):
+                pytest.skip("this store claims only what is due (no due_by)")
+            await running_store.add_schedule("s", utcnow())
+            assert ids(await store.acquire_schedules("one", SHORT_LEASE, 10)) == ["s"]
+            ahead = utcnow() + SHORT_LEASE + timedelta(seconds=1)
+            [taken] = await store.acquire_schedules("two", LONG_LEASE, 10, due_by=ahead)
+            assert taken.acquired_by == "two"
 
     async def test_release_and_acquire_claims_the_new_jobs(
         self, datastore: Any

@@ -1,0 +1,35 @@
+"""How long before a fire time a scheduler claims its schedules."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from .._structures import utcnow
+
+#: The longest a scheduler claims ahead of a fire time. A claim lasts a lease (30 s
+#: by default), so this is far inside it; it bounds a store that turns slow.
+MAX_LEAD_SECONDS = 0.05
+#: How much of the lead is kept from one claim to the next: a slow claim raises it
+#: at once, and quicker ones let it sink back over a few claims.
+LEAD_DECAY = 0.8
+
+
+class ClaimLead:
+    """A claim's recent duration: claiming that long before a fire time means the
+    claim is made when the time comes, instead of starting then."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    @contextmanager
+    def timing(self) -> Iterator[datetime]:
+        """Time one claim; yields the ``due_by`` to claim with."""
+        started = time.perf_counter()
+        yield utcnow() + timedelta(seconds=self.seconds)
+        took = time.perf_counter() - started
+        self.seconds = min(MAX_LEAD_SECONDS, max(took, self.seconds * LEAD_DECAY))
