@@ -9,6 +9,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,9 +27,11 @@ from apsnb import (
     Schedule,
     Task,
 )
+from apsnb.datastores import _postgresql_schedules
 from apsnb.datastores._postgresql_errors import is_temporary
 from apsnb.datastores.postgresql import PostgreSQLDataStore, PostgreSQLRetrySettings
 from apsnb.eventbrokers.local import LocalEventBroker
+from apsnb.testing._store_harness import advanced, make_job, make_schedule, success
 from apsnb.testing.datastores import DataStoreConformance
 from apsnb.triggers.interval import IntervalTrigger
 
@@ -316,3 +319,44 @@ def test_deadlocks_and_serialization_failures_are_temporary_by_their_sqlstate(
     ]
     assert all(is_temporary(error) for error in failures)
     assert not is_temporary(psycopg.errors.InsufficientPrivilege())
+
+
+def test_rows_beyond_one_statement_go_in_several_in_order(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many rows go to one statement up to a number of parameters; make it tiny, so
+    # that every release, insert and result below takes several statements.
+    monkeypatch.setattr(_postgresql_schedules, "MAX_PARAMETERS", 20)
+    store = PostgreSQLDataStore(postgres_url, schema=fresh_schema())
+    store.start(LocalEventBroker())
+    try:
+        store.add_task(Task(id="task"))
+        now = datetime.now(UTC)
+        for number in range(7):
+            store.add_schedule(
+                make_schedule(f"s{number}", now), ConflictPolicy.exception
+            )
+        claimed = store.acquire_schedules("one", timedelta(minutes=1), 10)
+        results = []
+        for schedule in claimed:
+            jobs = (
+                make_job(schedule_id=schedule.id),
+                make_job(schedule_id=schedule.id),
+            )
+            results.append(replace(advanced(schedule), jobs=jobs))
+        made = [job.id for result in results for job in result.jobs]
+        taken = store.release_schedules_and_acquire_jobs(
+            "one", results, timedelta(minutes=1), 5
+        )
+        assert [job.id for job in taken] == made[:5]
+        assert [job.id for job in store.get_jobs()] == made
+        for schedule in store.get_schedules():
+            assert schedule.acquired_by is None
+            assert schedule.next_fire_time == now + timedelta(minutes=1)
+        store.release_jobs(
+            "one", [(job, success(job, job.schedule_id)) for job in taken]
+        )
+        for job in taken:
+            assert store.get_job_result(job.id).return_value == job.schedule_id
+    finally:
+        store.stop()

@@ -15,6 +15,9 @@ MAX_LEAD_SECONDS = 0.05
 #: How much of the lead is kept from one claim to the next: a slow claim raises it
 #: at once, and quicker ones let it sink back over a few claims.
 LEAD_DECAY = 0.8
+#: Claims vary in length: claiming half as long again ahead makes most of them end
+#: before the fire time (the scheduler then waits out the rest).
+LEAD_MARGIN = 1.5
 
 
 class ClaimLead:
@@ -32,4 +35,6 @@ class ClaimLead:
         started = time.perf_counter()
         yield utcnow() + timedelta(seconds=self.seconds)
         took = time.perf_counter() - started
-        self.seconds = min(MAX_LEAD_SECONDS, max(took, self.seconds * LEAD_DECAY))
+        self.seconds = min(
+            MAX_LEAD_SECONDS, max(took * LEAD_MARGIN, self.seconds * LEAD_DECAY)
+        )

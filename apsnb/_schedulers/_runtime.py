@@ -51,6 +51,8 @@ SCHEDULE_BATCH = 100
 EARLY_WAKE_SHARE = 0.002
 #: Waits shorter than this get at most the kernel's fixed 50 µs slack: no early wake.
 EARLY_WAKE_MIN_SECONDS = 0.05
+#: How late the event loop may end a timed wait (it waits in whole milliseconds).
+TIMER_GRAIN = 0.001
 
 
 class Runtime:
@@ -351,15 +353,23 @@ def _wait_before(fire_time: datetime) -> float:
 
 
 async def _until_due(schedules: list[Schedule]) -> None:
-    """Wait for the latest fire time of schedules claimed ahead (at most the lead)."""
+    """Wait for the latest fire time of schedules claimed ahead (at most the lead).
+
+    The event loop's timers end up to a millisecond late (its clock resolution and
+    the selector's millisecond timeout), so the last millisecond is waited out by
+    yielding to the loop instead: no job starts early, and none a millisecond late.
+    """
     latest = max(
         (s.next_fire_time for s in schedules if s.next_fire_time is not None),
         default=None,
     )
-    if latest is not None:
-        seconds = (latest - utcnow()).total_seconds()
-        if seconds > 0:
-            await anyio.sleep(seconds)
+    if latest is None:
+        return
+    seconds = (latest - utcnow()).total_seconds()
+    if seconds > TIMER_GRAIN:
+        await anyio.sleep(seconds - TIMER_GRAIN)
+    while utcnow() < latest:
+        await anyio.sleep(0)
 
 
 def _finished(schedule: Schedule) -> ScheduleResult:

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable
 from uuid import UUID
 
 from ._postgresql_connection import Cursor
-from ._postgresql_schedules import binary, insert_sql, running_jobs
+from ._postgresql_schedules import binary, insert_rows, insert_sql, running_jobs
 from ._postgresql_schema import Tables
 from ._sqlite_rows import Row
 from ._sqlite_schedules import UNREADABLE
@@ -28,16 +28,12 @@ def add_job_rows(cur: Cursor, t: Tables, rows: list[Row]) -> None:
     if not rows:
         return
     rows = [binary(row, "args", "kwargs") for row in rows]
-    cur.executemany(
-        insert_sql(t.jobs, rows[0], "ON CONFLICT (id) DO NOTHING RETURNING id::text"),
-        rows,
-        returning=True,
-    )
-    inserted = set()
-    while True:
-        inserted.update(found["id"] for found in cur.fetchall())
-        if not cur.nextset():
-            break
+    inserted = {
+        found["id"]
+        for found in insert_rows(
+            cur, t.jobs, rows, "ON CONFLICT (id) DO NOTHING RETURNING id::text"
+        )
+    }
     clashes = [row for row in rows if row["id"] not in inserted]
     if not clashes:
         return
@@ -213,20 +209,20 @@ def finish_jobs(
             ([job_id for job_id, _ in finished],),
         ).fetchall()
     }
-    results = [
-        binary(row, "return_value", "exception")
-        for job_id, row in finished
-        if row is not None and job_id in deleted
-    ]
+    # One row per job (a statement may change a row only once): the last given.
+    results = list(
+        {
+            job_id: binary(row, "return_value", "exception")
+            for job_id, row in finished
+            if row is not None and job_id in deleted
+        }.values()
+    )
     if results:
         updates = ", ".join(
             f"{name} = EXCLUDED.{name}" for name in results[0] if name != "job_id"
         )
-        cur.executemany(
-            insert_sql(
-                t.results, results[0], f"ON CONFLICT (job_id) DO UPDATE SET {updates}"
-            ),
-            results,
+        insert_rows(
+            cur, t.results, results, f"ON CONFLICT (job_id) DO UPDATE SET {updates}"
         )
     return deleted
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from ._indexes import instant
 from ._postgresql_connection import Cursor
-from ._postgresql_schedules import insert_sql
+from ._postgresql_schedules import insert_rows
 from ._postgresql_schema import Tables
 from ._sqlite_rows import Row
 from ._sqlite_runs import run_filter, run_row
@@ -18,7 +18,7 @@ __all__ = ("add_run_rows", "prune_runs", "run_row", "run_rows")
 def add_run_rows(cur: Cursor, t: Tables, rows: Iterable[Row]) -> None:
     rows = list(rows)
     if rows:
-        cur.executemany(insert_sql(t.runs, rows[0]), rows)
+        insert_rows(cur, t.runs, rows)
 
 
 def run_rows(
