@@ -151,6 +151,8 @@ class Runtime:
         # and the jobs' start: on a server, one round trip instead of two.
         lead = ClaimLead() if takes_due_by(store) else None
         while True:
+            # Read the tasks now if due for it, before the fire time, not in it.
+            await self.tasks.refresh()
             if lead is None:
                 schedules = await store.acquire_schedules(
                     identity, lease, SCHEDULE_BATCH

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 from uuid import UUID
@@ -117,7 +117,10 @@ class SQLClaims(ABC, Generic[H]):
         lease_duration: timedelta,
         limit: int | None,
         skip_tasks: Collection[str] = (),
+        known: Mapping[str, Job] | None = None,
     ) -> tuple[list[Job], list[Event]]:
+        """Claim jobs; ``known`` are jobs this transaction has just stored, by id,
+        taken as they are instead of read back from their rows."""
         sql = self._sql
         now = utcnow()
         until_us = instant(now + lease_duration)
@@ -129,7 +132,7 @@ class SQLClaims(ABC, Generic[H]):
         while limit is None or len(acquired) < limit:
             room = None if limit is None else limit - len(acquired)
             rows = sql.claimable_job_rows(handle, room, skip_tasks)
-            jobs, read_events = self.read_jobs(rows)
+            jobs, read_events = self.read_jobs(rows, known)
             readable = {str(job.id) for job in jobs}
             bad = [row for row in rows if row["id"] not in readable]
             good = [row for row in rows if row["id"] in readable]
@@ -246,11 +249,18 @@ class SQLClaims(ABC, Generic[H]):
                 )
         return schedules, events
 
-    def read_jobs(self, rows: list[Row]) -> tuple[list[Job], list[Event]]:
-        """The jobs of the readable rows, and an event for each other row."""
+    def read_jobs(
+        self, rows: list[Row], known: Mapping[str, Job] | None = None
+    ) -> tuple[list[Job], list[Event]]:
+        """The jobs of the readable rows, and an event for each other row; a job in
+        ``known`` (by id) is copied instead of decoded from its row."""
         jobs: list[Job] = []
         events: list[Event] = []
         for row in rows:
+            job = None if known is None else known.get(str(row["id"]))
+            if job is not None:
+                jobs.append(job.copy())
+                continue
             try:
                 jobs.append(self._codec.job(row))
             except Exception as error:

@@ -175,13 +175,17 @@ class SQLDataStore(SQLJobQueue[H]):
         """Release schedules and claim jobs in one transaction: one commit to wait
         for instead of two."""
         release = self._release(scheduler_id, results)
+        # A new job found among the claimable rows is the one just written (an id
+        # stored with other contents fails the release): it is claimed as it is,
+        # not decoded again from its row.
+        new_jobs = {str(job.id): job for result in results for job in result.jobs}
 
         def release_and_acquire(
             handle: H,
         ) -> tuple[list[str | None], list[Job], list[Event]]:
             held = release(handle)
             jobs, events = self._claims.acquire_jobs(
-                handle, scheduler_id, lease_duration, limit, skip_tasks
+                handle, scheduler_id, lease_duration, limit, skip_tasks, new_jobs
             )
             return held, jobs, events
 
