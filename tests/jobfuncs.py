@@ -41,6 +41,10 @@ def fail(message: str) -> None:
     raise ZeroDivisionError(message)
 
 
+def raise_stopiteration() -> None:
+    raise StopIteration("from the job")
+
+
 async def async_fail(message: str) -> None:
     raise ZeroDivisionError(message)
 

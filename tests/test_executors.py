@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import math
 import os
+import subprocess
 import sys
 import threading
 import time
 import types
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -126,6 +128,125 @@ async def test_cancelling_a_thread_job_returns_at_once_and_the_thread_runs_on() 
     assert not finished.is_set()
     release.set()
     assert await anyio.to_thread.run_sync(finished.wait, 5)
+
+
+def job_threads() -> set[threading.Thread]:
+    return {
+        thread
+        for thread in threading.enumerate()
+        if thread.name.startswith("apsnb-job_")
+    }
+
+
+async def wait_until(condition: Callable[[], bool]) -> None:
+    with anyio.fail_after(5):
+        while not condition():
+            await anyio.sleep(0.01)
+
+
+async def test_thread_executor_starts_its_threads_on_prepare_and_ends_them_on_stop() -> (
+    None
+):
+    before = job_threads()
+    executor = ThreadPoolJobExecutor(max_workers=3)
+    await executor.start()
+    await anyio.sleep(0.05)
+    assert job_threads() == before  # none until a plain function needs them
+    executor.prepare()
+    await wait_until(lambda: len(job_threads() - before) == 3)
+    await executor.stop()
+    await wait_until(lambda: not job_threads() - before)
+
+
+async def test_a_burst_of_thread_jobs_finishing_together_each_gets_its_outcome() -> (
+    None
+):
+    executor = ThreadPoolJobExecutor(max_workers=4)
+    await executor.start()
+    outcomes: dict[int, Any] = {}
+
+    async def run(number: int) -> None:
+        try:
+            if number % 7 == 0:
+                await executor.run_job(jobfuncs.fail, job(number))
+            else:
+                outcomes[number] = await executor.run_job(
+                    jobfuncs.scaled_sum, job(number, 1)
+                )
+        except ZeroDivisionError as error:
+            outcomes[number] = error.args
+
+    async with anyio.create_task_group() as task_group:
+        for number in range(300):
+            task_group.start_soon(run, number)
+    await executor.stop()
+    assert outcomes == {
+        number: (number,) if number % 7 == 0 else number + 1 for number in range(300)
+    }
+
+
+async def test_queued_thread_jobs_are_cancelled_unrun_when_the_executor_stops() -> None:
+    executor = ThreadPoolJobExecutor(max_workers=1)
+    await executor.start()
+    release = threading.Event()
+    ran: list[str] = []
+    ended: dict[str, str] = {}
+
+    def occupy(name: str) -> str:
+        ran.append(name)
+        release.wait(10)
+        return name
+
+    async def run(name: str) -> None:
+        try:
+            ended[name] = await executor.run_job(occupy, job(name))
+        except anyio.get_cancelled_exc_class():
+            ended[name] = "cancelled"
+
+    async with anyio.create_task_group() as task_group:
+        task_group.start_soon(run, "running")
+        await wait_until(lambda: ran == ["running"])
+        task_group.start_soon(run, "queued")
+        await anyio.sleep(0.05)
+        await executor.stop()
+        await wait_until(lambda: "queued" in ended)
+        release.set()  # the running job goes on, and its result still comes back
+    assert ended == {"queued": "cancelled", "running": "running"}
+    assert ran == ["running"]
+
+
+async def test_a_thread_job_raising_stopiteration_fails_instead_of_hanging() -> None:
+    executor = ThreadPoolJobExecutor()
+    await executor.start()
+    with anyio.fail_after(5), pytest.raises(RuntimeError) as raised:
+        await executor.run_job(jobfuncs.raise_stopiteration, job())
+    assert isinstance(raised.value.__cause__, StopIteration)
+    await executor.stop()
+
+
+def test_python_exits_only_once_the_running_thread_jobs_return(tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    script = f"""
+import anyio, time
+from pathlib import Path
+from apsnb._structures import Job
+from apsnb.executors.thread import ThreadPoolJobExecutor
+
+def slow():
+    time.sleep(0.3)
+    Path({str(done)!r}).write_text("finished")
+
+async def main():
+    executor = ThreadPoolJobExecutor()
+    await executor.start()
+    with anyio.move_on_after(0.05):
+        await executor.run_job(slow, Job(task_id="task"))
+    await executor.stop()
+
+anyio.run(main)
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=30)
+    assert done.read_text() == "finished"
 
 
 def test_max_workers_must_be_positive() -> None:
