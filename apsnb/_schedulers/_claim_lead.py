@@ -18,6 +18,8 @@ LEAD_DECAY = 0.8
 #: Claims vary in length: claiming half as long again ahead makes most of them end
 #: before the fire time (the scheduler then waits out the rest).
 LEAD_MARGIN = 1.5
+#: How late the event loop may end a timed wait (it waits in whole milliseconds).
+TIMER_GRAIN = 0.001
 
 
 class ClaimLead:
@@ -29,11 +31,18 @@ class ClaimLead:
     def __init__(self) -> None:
         self.seconds = 0.0
 
+    @property
+    def ahead(self) -> float:
+        """Seconds before a fire time to claim: a claim's recent length, and the
+        grain of the loop's timers, which may end a wait that much late (the last
+        of the wait for the fire time itself is exact, see ``_until_due``)."""
+        return self.seconds + TIMER_GRAIN
+
     @contextmanager
     def timing(self) -> Iterator[datetime]:
         """Time one claim; yields the ``due_by`` to claim with."""
         started = time.perf_counter()
-        yield utcnow() + timedelta(seconds=self.seconds)
+        yield utcnow() + timedelta(seconds=self.ahead)
         took = time.perf_counter() - started
         self.seconds = min(
             MAX_LEAD_SECONDS, max(took * LEAD_MARGIN, self.seconds * LEAD_DECAY)

@@ -31,7 +31,7 @@ from .._exceptions import DataStoreError, UntrustedReference
 from .._structures import Schedule, ScheduleResult, Task, utcnow
 from ..datastores._thread_adapter import takes_due_by
 from ._backoff import MAX_IDLE_SECONDS, Backoff, loop_backoff
-from ._claim_lead import ClaimLead
+from ._claim_lead import TIMER_GRAIN, ClaimLead
 from ._firing import jobs_for
 from ._job_runner import JobRunner
 from ._task_view import TaskView, why_not_runnable
@@ -51,8 +51,6 @@ SCHEDULE_BATCH = 100
 EARLY_WAKE_SHARE = 0.002
 #: Waits shorter than this get at most the kernel's fixed 50 µs slack: no early wake.
 EARLY_WAKE_MIN_SECONDS = 0.05
-#: How late the event loop may end a timed wait (it waits in whole milliseconds).
-TIMER_GRAIN = 0.001
 
 
 class Runtime:
@@ -170,7 +168,7 @@ class Runtime:
             next_time = await store.get_next_schedule_run_time()
             backoff.succeeded()
             self._next_wakeup = next_time
-            await self._sleep_until(next_time, 0.0 if lead is None else lead.seconds)
+            await self._sleep_until(next_time, 0.0 if lead is None else lead.ahead)
 
     async def _sleep_until(self, next_time: datetime | None, ahead: float) -> None:
         """Sleep until ``ahead`` seconds before ``next_time``, the next poll, or a
