@@ -27,6 +27,7 @@ from apsnb import (
     JobOutcome,
     JobReleased,
     RunState,
+    Schedule,
     ScheduleAdded,
     ScheduleLookupError,
     SchedulerStarted,
@@ -35,6 +36,7 @@ from apsnb import (
     UnusableCallable,
     current_job,
 )
+from apsnb._schedulers._runtime import _due_now
 from apsnb.abc import Trigger
 from apsnb.datastores.memory import MemoryDataStore
 from apsnb.triggers.cron import CronTrigger
@@ -584,3 +586,20 @@ async def test_max_concurrent_jobs_holds_when_fired_and_queued_jobs_meet(
             await scheduler.add_job(counted_job)
         await wait_for(lambda: CONCURRENCY.done == 24, timeout=20)
     assert CONCURRENCY.most == 3
+
+
+def test_schedules_claimed_ahead_wait_and_overdue_ones_do_not() -> None:
+    now = datetime.now(UTC)
+
+    def schedule(id: str, fire_time: datetime | None) -> Schedule:
+        return Schedule(
+            id=id, task_id="t", trigger=DateTrigger(now), next_fire_time=fire_time
+        )
+
+    overdue, ahead, finished = (
+        schedule("overdue", now - timedelta(seconds=5)),
+        schedule("ahead", now + timedelta(seconds=5)),
+        schedule("finished", None),
+    )
+    due, later = _due_now([overdue, ahead, finished])
+    assert (due, later) == ([overdue, finished], [ahead])

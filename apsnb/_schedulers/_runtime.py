@@ -161,8 +161,14 @@ class Runtime:
                         identity, lease, SCHEDULE_BATCH, due_by=due_by
                     )
             if schedules:
-                await _until_due(schedules)
-                await self._fire(schedules)
+                # Those due now fire now (a wait could take a job past its start
+                # deadline); those claimed ahead, at their fire time.
+                due, ahead = _due_now(schedules)
+                if due:
+                    await self._fire(due)
+                if ahead:
+                    await _until_due(ahead)
+                    await self._fire(ahead)
                 if len(schedules) == SCHEDULE_BATCH:
                     continue  # more may be due
             next_time = await store.get_next_schedule_run_time()
@@ -350,6 +356,17 @@ def _wait_before(fire_time: datetime) -> float:
     if seconds > EARLY_WAKE_MIN_SECONDS:
         seconds -= seconds * EARLY_WAKE_SHARE
     return seconds
+
+
+def _due_now(schedules: list[Schedule]) -> tuple[list[Schedule], list[Schedule]]:
+    """The schedules due now, and those claimed ahead of their fire time."""
+    now = utcnow()
+    due: list[Schedule] = []
+    ahead: list[Schedule] = []
+    for schedule in schedules:
+        fire_time = schedule.next_fire_time
+        (ahead if fire_time is not None and fire_time > now else due).append(schedule)
+    return due, ahead
 
 
 async def _until_due(schedules: list[Schedule]) -> None:
