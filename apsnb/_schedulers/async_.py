@@ -8,33 +8,22 @@ already runs in this process (re-running the cell that creates it) stops the old
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
-import anyio
-
-from .._converters import as_choice, as_optional_aware_datetime, as_timedelta
-from .._enums import CoalescePolicy, ConflictPolicy, RunState, SchedulerRole
-from .._events import (
-    Event,
-    JobReleased,
-)
+from .._converters import as_choice, as_timedelta
+from .._enums import CoalescePolicy, ConflictPolicy, SchedulerRole
 from .._exceptions import (
     InvalidSchedulerSetting,
     InvalidTriggerArgument,
-    JobLookupError,
-    JobResultNotReady,
     ScheduleLookupError,
-    SchedulerNotRunning,
 )
-from .._runs import RunRecord
-from .._structures import Job, JobResult, Schedule, Task, TaskDefaults
+from .._structures import Job, Schedule, Task, TaskDefaults
 from .._trust import AllowList
 from ..abc import (
     AsyncDataStore,
@@ -42,12 +31,12 @@ from ..abc import (
     DataStore,
     EventBroker,
     JobExecutor,
-    Subscription,
     Trigger,
 )
 from ._editing import ScheduleEditing, _started
+from ._events_and_runs import EventsAndRuns
+from ._job_calls import JobCalls
 from ._lifecycle import SchedulerLifecycle, default_identity
-from ._outcomes import outcome_of
 from ._output import start_capturing, stop_capturing
 from ._restarts import refuse_lambda, warn_if_kept_by_name_only
 from ._tasks import TaskRegistry, as_duration
@@ -58,11 +47,10 @@ __all__ = ("AsyncScheduler", "current_job")
 #: The job being run, inside a job function (``apsnb.current_job.get()``).
 current_job: ContextVar[Job | None] = ContextVar("apsnb_current_job", default=None)
 
-_RESULT_POLL = 1.0  # seconds between checks for results stored by other processes
-_RUN_JOB_RESULT_TTL = timedelta(hours=1)
 
-
-class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
+class AsyncScheduler(
+    SchedulerLifecycle, TaskRegistry, ScheduleEditing, JobCalls, EventsAndRuns
+):
     """Runs tasks on schedules, in the asyncio event loop that starts it.
 
     In a notebook::
@@ -315,178 +303,6 @@ class AsyncScheduler(SchedulerLifecycle, TaskRegistry, ScheduleEditing):
         """Remove a schedule (its running jobs finish). :raises ScheduleLookupError:"""
         await self.get_schedule(id)
         await self.data_store.remove_schedules({id})
-
-    # Jobs
-
-    async def add_job(
-        self,
-        func_or_task_id: Callable[..., Any] | str,
-        *,
-        args: Iterable[Any] | None = None,
-        kwargs: Mapping[str, Any] | None = None,
-        job_executor: str | Unset = UNSET,
-        metadata: Mapping[str, Any] | None = None,
-        result_expiration_time: timedelta | float = 0,
-    ) -> UUID:
-        """Add a job to run as soon as possible; return its id.
-
-        :param result_expiration_time: how long to keep the result for
-            :meth:`get_job_result` (0: not kept)
-        """
-        job = await self._new_job(
-            func_or_task_id, args, kwargs, job_executor, metadata,
-            result_expiration_time,
-        )  # fmt: skip
-        await self.data_store.add_job(job)
-        return job.id
-
-    async def _new_job(
-        self,
-        func_or_task_id: Callable[..., Any] | str,
-        args: Iterable[Any] | None,
-        kwargs: Mapping[str, Any] | None,
-        job_executor: str | Unset,
-        metadata: Mapping[str, Any] | None,
-        result_expiration_time: timedelta | float,
-    ) -> Job:
-        await self._start_services()
-        task = await self._task_for(func_or_task_id)
-        if is_set(job_executor):
-            self._check_executor(job_executor, self._functions.get(task.id))
-        job = Job(
-            task_id=task.id,
-            args=tuple(args or ()),
-            kwargs=dict(kwargs or {}),
-            executor=job_executor if is_set(job_executor) else task.job_executor,
-            result_expiration_time=as_timedelta(
-                result_expiration_time, "result_expiration_time"
-            ),
-            metadata=dict(metadata or {}),
-        )
-        return job
-
-    async def get_jobs(self) -> list[Job]:
-        """Return the jobs waiting or running, oldest first."""
-        await self._start_services()
-        return await self.data_store.get_jobs()
-
-    async def get_job_result(self, job_id: UUID, *, wait: bool = True) -> JobResult:
-        """Return (and forget) a job's result.
-
-        :param wait: wait for the job to finish; else raise ``JobResultNotReady``
-        :raises JobLookupError: if there is no such job, or its result was not kept
-        """
-        await self._start_services()
-        released = anyio.Event()
-        subscription = self.event_broker.subscribe(
-            lambda event: released.set() if event.job_id == job_id else None,
-            {JobReleased},
-        )
-        try:
-            while True:
-                # Look for the job before its result: a job released in between is
-                # then seen with its result, never as missing.
-                pending = await self.data_store.get_jobs({job_id})
-                result = await self.data_store.get_job_result(job_id)
-                if result is not None:
-                    return result
-                if not pending:
-                    raise JobLookupError(job_id)
-                if not wait:
-                    raise JobResultNotReady(job_id)
-                with anyio.move_on_after(_RESULT_POLL):
-                    await released.wait()
-        finally:
-            subscription.unsubscribe()
-
-    async def run_job(
-        self,
-        func_or_task_id: Callable[..., Any] | str,
-        *,
-        args: Iterable[Any] | None = None,
-        kwargs: Mapping[str, Any] | None = None,
-        job_executor: str | Unset = UNSET,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> Any:
-        """Run a job through the scheduler and return what the function returned.
-
-        Raises what the function raised, ``JobCancelled`` or ``JobDeadlineMissed``;
-        ``SerializationError`` if the data store cannot keep the return value (a
-        value JSON cannot hold, in an SQLite store). The scheduler must be running.
-        """
-        runtime = self._runtime
-        if self._state is not RunState.started or runtime is None:
-            raise SchedulerNotRunning("run_job")
-        job = await self._new_job(
-            func_or_task_id, args, kwargs, job_executor, metadata, _RUN_JOB_RESULT_TTL
-        )
-        # Run here, the job's own result (its exception, its return value) is kept
-        # in memory for this call: a store may keep only part of it.
-        runtime.jobs.awaited.add(job.id)
-        try:
-            await self.data_store.add_job(job)
-            stored = await self.get_job_result(job.id)
-        finally:
-            runtime.jobs.awaited.discard(job.id)
-            local = runtime.jobs.local_results.pop(job.id, None)
-        return outcome_of(stored, local)
-
-    # Events
-
-    def subscribe(
-        self,
-        callback: Callable[[Any], Any],
-        event_types: type[Event] | Iterable[type[Event]] | None = None,
-        *,
-        one_shot: bool = False,
-    ) -> Subscription:
-        """Call ``callback(event)`` for events of the given types (default: all).
-
-        Subscribed from a notebook cell, the callback runs on the kernel's loop.
-        """
-        if isinstance(event_types, type):
-            event_types = {event_types}
-        return self.event_broker.subscribe(callback, event_types, one_shot=one_shot)
-
-    async def get_next_event(
-        self, event_types: type[Event] | Iterable[type[Event]]
-    ) -> Event:
-        """Wait for the next event of the given types and return it."""
-        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
-
-        def deliver(event: Event) -> None:
-            if not future.done():
-                future.set_result(event)
-
-        with self.subscribe(deliver, event_types, one_shot=True):
-            return await future
-
-    async def get_runs(
-        self,
-        *,
-        schedule_id: str | None = None,
-        task_id: str | None = None,
-        since: datetime | str | None = None,
-        until: datetime | str | None = None,
-        limit: int | None = 1000,
-    ) -> list[RunRecord]:
-        """Return the run history, newest first: every job that ended, and every
-        fire time that coalescing gave no job (see :class:`~apsnb.RunRecord`).
-
-        :param schedule_id: only the runs of this schedule
-        :param task_id: only the runs of this task
-        :param since: only runs that finished at or after this (aware) time
-        :param until: only runs that finished before this (aware) time
-        :param limit: at most this many, the newest (``None``: all)
-        """
-        await self._start_services()
-        return await self.data_store.get_runs(
-            schedule_id=schedule_id,
-            task_id=task_id,
-            since=as_optional_aware_datetime(since, "since"),
-            until=as_optional_aware_datetime(until, "until"),
-            limit=limit,
-        )
 
     async def cleanup(self) -> None:
         """Purge expired job results, old run records and finished schedules now."""
