@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     from ._events import Event
     from ._structures import Job
 
-from ._store_contract import AsyncDataStore, DataStore
+from ._async_store_contract import AsyncDataStore
+from ._store_contract import DataStore
 
 __all__ = (
     "AsyncDataStore",
