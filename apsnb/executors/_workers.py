@@ -98,8 +98,9 @@ class WorkerThreads:
             thread = threading.Thread(
                 target=self._work, name=f"{self._name}_{number}", daemon=True
             )
-            self._threads.append(thread)
             thread.start()
+            # Listed once started: finish() joins only threads it can join.
+            self._threads.append(thread)
 
     def _work(self) -> None:
         calls = self._calls
