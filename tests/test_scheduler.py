@@ -36,7 +36,7 @@ from apsnb import (
     UnusableCallable,
     current_job,
 )
-from apsnb._schedulers._runtime import _due_now
+from apsnb._schedulers._on_time import due_now
 from apsnb.abc import Trigger
 from apsnb.datastores.memory import MemoryDataStore
 from apsnb.triggers.cron import CronTrigger
@@ -601,5 +601,5 @@ def test_schedules_claimed_ahead_wait_and_overdue_ones_do_not() -> None:
         schedule("ahead", now + timedelta(seconds=5)),
         schedule("finished", None),
     )
-    due, later = _due_now([overdue, ahead, finished])
+    due, later = due_now([overdue, ahead, finished])
     assert (due, later) == ([overdue, finished], [ahead])

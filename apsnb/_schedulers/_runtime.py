@@ -31,9 +31,9 @@ from .._exceptions import DataStoreError, UntrustedReference
 from .._structures import Schedule, ScheduleResult, Task, utcnow
 from ..datastores._thread_adapter import takes_due_by
 from ._backoff import MAX_IDLE_SECONDS, Backoff, loop_backoff
-from ._claim_lead import TIMER_GRAIN, ClaimLead
 from ._firing import jobs_for
 from ._job_runner import JobRunner
+from ._on_time import ClaimLead, due_now, until_due, wait_before
 from ._task_view import TaskView, why_not_runnable
 from ._wakeup import Wakeup
 
@@ -45,12 +45,6 @@ if TYPE_CHECKING:
 GATHER_DELAY = 0.002
 #: Schedules taken from the store in one pass.
 SCHEDULE_BATCH = 100
-#: Linux may end a timed wait late by 0.1% of its length (timer slack, 1 ms for a
-#: one-second wait), so a long wait for a fire time ends this share early and then
-#: waits out the few milliseconds left, which end within the millisecond.
-EARLY_WAKE_SHARE = 0.002
-#: Waits shorter than this get at most the kernel's fixed 50 µs slack: no early wake.
-EARLY_WAKE_MIN_SECONDS = 0.05
 
 
 class Runtime:
@@ -163,11 +157,11 @@ class Runtime:
             if schedules:
                 # Those due now fire now (a wait could take a job past its start
                 # deadline); those claimed ahead, at their fire time.
-                due, ahead = _due_now(schedules)
+                due, ahead = due_now(schedules)
                 if due:
                     await self._fire(due)
                 if ahead:
-                    await _until_due(ahead)
+                    await until_due(ahead)
                     await self._fire(ahead)
                 if len(schedules) == SCHEDULE_BATCH:
                     continue  # more may be due
@@ -182,7 +176,7 @@ class Runtime:
         if next_time is None:
             await self.schedules_changed.wait(self.max_idle)
             return
-        delay = _wait_before(next_time) - ahead
+        delay = wait_before(next_time) - ahead
         if delay >= self.max_idle:
             await self.schedules_changed.wait(self.max_idle)
         elif not await self.schedules_changed.wait(max(0.0, delay)):
@@ -348,45 +342,6 @@ class Runtime:
                 self.logger.exception(
                     "the data store's cleanup failed; trying again later"
                 )
-
-
-def _wait_before(fire_time: datetime) -> float:
-    """Seconds to wait for ``fire_time``, a little short of it if it is far enough."""
-    seconds = max(0.0, (fire_time - utcnow()).total_seconds())
-    if seconds > EARLY_WAKE_MIN_SECONDS:
-        seconds -= seconds * EARLY_WAKE_SHARE
-    return seconds
-
-
-def _due_now(schedules: list[Schedule]) -> tuple[list[Schedule], list[Schedule]]:
-    """The schedules due now, and those claimed ahead of their fire time."""
-    now = utcnow()
-    due: list[Schedule] = []
-    ahead: list[Schedule] = []
-    for schedule in schedules:
-        fire_time = schedule.next_fire_time
-        (ahead if fire_time is not None and fire_time > now else due).append(schedule)
-    return due, ahead
-
-
-async def _until_due(schedules: list[Schedule]) -> None:
-    """Wait for the latest fire time of schedules claimed ahead (at most the lead).
-
-    The event loop's timers end up to a millisecond late (its clock resolution and
-    the selector's millisecond timeout), so the last millisecond is waited out by
-    yielding to the loop instead: no job starts early, and none a millisecond late.
-    """
-    latest = max(
-        (s.next_fire_time for s in schedules if s.next_fire_time is not None),
-        default=None,
-    )
-    if latest is None:
-        return
-    seconds = (latest - utcnow()).total_seconds()
-    if seconds > TIMER_GRAIN:
-        await anyio.sleep(seconds - TIMER_GRAIN)
-    while utcnow() < latest:
-        await anyio.sleep(0)
 
 
 def _finished(schedule: Schedule) -> ScheduleResult:
