@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 GATHER_DELAY = 0.002
 #: Schedules taken from the store in one pass.
 SCHEDULE_BATCH = 100
+#: Seconds before a reading of the tasks ends that the schedules loop reads them
+#: again, so that a fire time claimed ahead never waits for the tasks.
+TASKS_READ_AHEAD = 0.1
 
 
 class Runtime:
@@ -143,8 +146,8 @@ class Runtime:
         # and the jobs' start: on a server, one round trip instead of two.
         lead = ClaimLead() if takes_due_by(store) else None
         while True:
-            # Read the tasks now if due for it, before the fire time, not in it.
-            await self.tasks.refresh()
+            # Read the tasks now if due for it by the fire time, not in it.
+            await self.tasks.refresh(within=TASKS_READ_AHEAD)
             if lead is None:
                 schedules = await store.acquire_schedules(
                     identity, lease, SCHEDULE_BATCH

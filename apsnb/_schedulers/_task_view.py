@@ -56,14 +56,17 @@ class TaskView:
     def knows(self, task_id: str) -> bool:
         return task_id in self._tasks
 
-    @property
-    def fresh(self) -> bool:
+    def fresh(self, within: float = 0.0) -> bool:
+        """Whether the reading is good for ``within`` seconds more."""
         read_at = self._read_at
-        return read_at is not None and time.monotonic() - read_at < self.max_age
+        return (
+            read_at is not None and time.monotonic() + within - read_at < self.max_age
+        )
 
-    async def refresh(self) -> None:
-        """Read the tasks if they may have changed; sort out the ones to skip."""
-        if self.fresh:
+    async def refresh(self, within: float = 0.0) -> None:
+        """Read the tasks if they may have changed, or will be due for reading
+        within ``within`` seconds; sort out the ones to skip."""
+        if self.fresh(within):
             return
         self._read_at = time.monotonic()  # a task event meanwhile unsets it
         try:

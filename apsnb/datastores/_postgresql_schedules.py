@@ -15,7 +15,7 @@ from .._enums import ConflictPolicy
 from .._exceptions import ConflictingIdError
 from ._postgresql_connection import Cursor
 from ._postgresql_schema import Tables
-from ._sqlite_rows import Row, claimable_at
+from ._sqlite_rows import Row
 from ._sqlite_schedules import UNREADABLE
 
 # Tasks
@@ -241,61 +241,44 @@ def release_schedules(
     if not changes:
         return []
     changes = [binary(change, "trigger") for change in changes]
-    held = {
-        row["id"]: row
-        for row in cur.execute(
-            f"SELECT id, task_id, paused FROM {t.schedules} "
-            f"WHERE id = ANY(%s::text[]) AND acquired_by = %s ORDER BY id FOR UPDATE",
-            ([change["id"] for change in changes], scheduler_id),
-        ).fetchall()
-    }
-    finished = [
-        c["id"] for c in changes if c["id"] in held and c["next_fire_time_us"] is None
-    ]
+    held: dict[str, str] = {}  # task ids of the schedules changed, by id
+    finished = [c["id"] for c in changes if c["next_fire_time_us"] is None]
     if finished:
-        cur.execute(
-            f"DELETE FROM {t.schedules} WHERE id = ANY(%s::text[])", (finished,)
+        held.update(
+            (row["id"], row["task_id"])
+            for row in cur.execute(
+                f"DELETE FROM {t.schedules} WHERE id = ANY(%s::text[]) "
+                f"AND acquired_by = %s RETURNING id, task_id",
+                (sorted(finished), scheduler_id),
+            ).fetchall()
         )
-    updates = [
-        {
-            **change,
-            "claimable": claimable_at(
-                held[change["id"]]["paused"], change["next_fire_time_us"], None
-            ),
-        }
-        for change in changes
-        if change["id"] in held and change["next_fire_time_us"] is not None
-    ]
-    # Many rows to a statement, as for inserts (see insert_rows).
-    row_values = "(%s::text, %s::bytea, %s::text, %s::text, %s::bigint, %s::bigint)"
-    per_statement = MAX_PARAMETERS // 6
+    # Many rows to a statement, as for inserts (see insert_rows); the condition on
+    # the holder in the statement itself, so no statement reads the claims first.
+    updates = sorted(
+        (c for c in changes if c["next_fire_time_us"] is not None),
+        key=lambda change: change["id"],
+    )
+    columns = ("id", "trigger", "last_fire_time", "next_fire_time", "next_fire_time_us")
+    row_values = "(%s::text, %s::bytea, %s::text, %s::text, %s::bigint)"
+    per_statement = MAX_PARAMETERS // len(columns)
     for start in range(0, len(updates), per_statement):
         chunk = updates[start : start + per_statement]
-        cur.execute(
-            f"UPDATE {t.schedules} AS s SET trigger = v.trigger, "
-            f"last_fire_time = v.last_fire_time, next_fire_time = v.next_fire_time, "
-            f"next_fire_time_us = v.next_fire_time_us, acquired_by = NULL, "
-            f"acquired_until_us = NULL, claimable_at_us = v.claimable "
-            f"FROM (VALUES {', '.join([row_values] * len(chunk))}) AS v(id, trigger, "
-            f"last_fire_time, next_fire_time, next_fire_time_us, claimable) "
-            f"WHERE s.id = v.id",
-            [
-                change[name]
-                for change in chunk
-                for name in (
-                    "id",
-                    "trigger",
-                    "last_fire_time",
-                    "next_fire_time",
-                    "next_fire_time_us",
-                    "claimable",
-                )
-            ],
+        held.update(
+            (row["id"], row["task_id"])
+            for row in cur.execute(
+                f"UPDATE {t.schedules} AS s SET trigger = v.trigger, "
+                f"last_fire_time = v.last_fire_time, "
+                f"next_fire_time = v.next_fire_time, "
+                f"next_fire_time_us = v.next_fire_time_us, acquired_by = NULL, "
+                f"acquired_until_us = NULL, claimable_at_us = "
+                f"CASE WHEN s.paused THEN NULL ELSE v.next_fire_time_us END "
+                f"FROM (VALUES {', '.join([row_values] * len(chunk))}) "
+                f"AS v({', '.join(columns)}) "
+                f"WHERE s.id = v.id AND s.acquired_by = %s RETURNING s.id, s.task_id",
+                [change[name] for change in chunk for name in columns] + [scheduler_id],
+            ).fetchall()
         )
-    return [
-        held[change["id"]]["task_id"] if change["id"] in held else None
-        for change in changes
-    ]
+    return [held.get(change["id"]) for change in changes]
 
 
 def next_claimable_row(cur: Cursor, t: Tables) -> Row | None:
