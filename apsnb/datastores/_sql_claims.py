@@ -84,8 +84,8 @@ class SQLClaims(ABC, Generic[H]):
     ) -> tuple[list[Schedule], list[Event]]:
         sql = self._sql
         now = utcnow()  # read in the transaction: a retried one looks again
-        due = now if due_by is None else max(now, due_by)
-        due_us, until_us = instant(due), instant(now + lease_duration)
+        due_us = instant(now if due_by is None else max(now, due_by))
+        until_us = instant(now + lease_duration)
         acquired: dict[str, Schedule] = {}
         events: list[Event] = []
         # Unreadable rows are set aside and do not count: look again until the
