@@ -135,3 +135,32 @@ def test_a_notification_naming_anything_else_is_ignored_and_logged(
     # The receiver read them before the good one (the other broker may be reading).
     assert len(logged) >= 3
     assert any("unknown event 'Popen'" in message for message in logged)
+
+
+def test_an_event_nobody_here_listens_to_is_not_decoded(
+    brokers: tuple[PostgreSQLEventBroker, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apsnb.eventbrokers import postgresql
+
+    decoded: list[str] = []
+
+    def counting_decode(data: dict[str, object]) -> Event:
+        decoded.append(str(data["event"]))
+        return postgresql_decode(data)
+
+    postgresql_decode = postgresql.decode
+    monkeypatch.setattr(postgresql, "decode", counting_decode)
+    sender, receiver = brokers
+    there = Inbox()
+    receiver.subscribe(there, {TaskAdded})
+    released = JobReleased(
+        job_id=uuid4(), scheduler_id="s", task_id="t", outcome=JobOutcome.success
+    )
+    added = TaskAdded(task_id="t")
+    sender.publish(released)
+    sender.publish(added)
+    assert there.wait_for(1) == [added]
+    # The sender's own notifications come back to it and are dropped unread; the
+    # receiver decoded only the event it has a subscriber for.
+    time.sleep(0.2)
+    assert decoded == ["TaskAdded"]

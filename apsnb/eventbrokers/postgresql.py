@@ -25,7 +25,7 @@ from ..datastores._postgresql_errors import (
 )
 from ..datastores._postgresql_schema import quote
 from ._delivery import CoreView, DeliveryCore
-from ._wire import decode, dumps, encode
+from ._wire import TRAVELLING, decode, dumps, encode
 
 __all__ = ("PostgreSQLEventBroker",)
 
@@ -198,7 +198,11 @@ class PostgreSQLEventBroker(CoreView, EventBroker):
                     return
                 del self._partial[key]
                 body = "".join(pieces)  # type: ignore[arg-type]
-            events = [decode(data) for data in json.loads(body)]
+            # Other processes send every event; one nobody here listens to is not
+            # worth decoding (with three processes, most of them).
+            events = [
+                decode(data) for data in json.loads(body) if self._wanted_here(data)
+            ]
         except (ValueError, KeyError, TypeError, IndexError) as error:
             logger.warning(
                 "%s: ignored a malformed notification: %s", self.location, error
@@ -206,6 +210,12 @@ class PostgreSQLEventBroker(CoreView, EventBroker):
             return
         for event in events:
             self._core.publish(event)
+
+    def _wanted_here(self, data: Any) -> bool:
+        """Whether a received event may reach a subscriber of this process (an
+        unknown or malformed one is kept, for ``decode`` to refuse)."""
+        event_class = TRAVELLING.get(data["event"]) if isinstance(data, dict) else None
+        return event_class is None or self._core.wants(event_class)
 
     def _send(self) -> None:
         connection: psycopg.Connection[Any] | None = None
