@@ -156,3 +156,11 @@ def test_pickle_reports_data_it_cannot_read() -> None:
 def test_pickle_refuses_unknown_protocols() -> None:
     with pytest.raises(ValueError, match="pickle protocols go from 0"):
         PickleSerializer(protocol=99)
+
+
+def test_empty_arguments_encode_as_any_other_value() -> None:
+    serializer = JSONSerializer()
+    for empty in ((), {}):
+        # Inside a list the value takes the general path; alone, a shortcut.
+        assert serializer.serialize(empty) == serializer.serialize([empty])[1:-1]
+        assert serializer.deserialize(serializer.serialize(empty)) == empty

@@ -29,6 +29,11 @@ _SUPPORTED = (
     "None, bool, int, float, str, list, dict, tuple, set, frozenset, bytes, Decimal, "
     "UUID, datetime, date, time and timedelta"
 )
+#: What an empty tuple or dict becomes, as ``serialize`` would make it.
+_EMPTY: dict[type, bytes] = {
+    tuple: json.dumps({TAG: "tuple", "value": []}, separators=(",", ":")).encode(),
+    dict: b"{}",
+}
 
 
 class JSONSerializer(Serializer):
@@ -62,6 +67,8 @@ class JSONSerializer(Serializer):
         return hash(type(self))
 
     def serialize(self, obj: Any) -> bytes:
+        if not obj and type(obj) in _EMPTY:  # most jobs' args and kwargs
+            return _EMPTY[type(obj)]
         try:
             tree = _encode(obj, set())
         except _Unsupported as error:
