@@ -89,26 +89,18 @@ class PostgreSQLStatements(Statements[Cursor]):
     ) -> list[str | None]:
         t = self.tables
         held = schedules_sql.release_schedules(handle, t, scheduler_id, changes)
-        jobs_sql.add_job_rows(
-            handle,
-            t,
-            [
+
+        def of_held(rows_per_schedule: list[list[Row]]) -> list[Row]:
+            """The rows of the schedules released (held by ``scheduler_id``)."""
+            return [
                 row
-                for task_id, rows in zip(held, job_rows, strict=True)
+                for task_id, rows in zip(held, rows_per_schedule, strict=True)
                 if task_id is not None
                 for row in rows
-            ],
-        )
-        runs_sql.add_run_rows(
-            handle,
-            t,
-            (
-                row
-                for task_id, rows in zip(held, run_rows, strict=True)
-                if task_id is not None
-                for row in rows
-            ),
-        )
+            ]
+
+        jobs_sql.add_job_rows(handle, t, of_held(job_rows))
+        runs_sql.add_run_rows(handle, t, of_held(run_rows))
         return held
 
     def next_claimable(self, handle: Cursor) -> tuple[str, int | None] | None:
