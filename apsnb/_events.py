@@ -192,4 +192,5 @@ class JobReleased(SchedulerEvent):
             exception_message=None if error is None else str(error),
             exception_traceback=result.traceback,
             output=output,
+            timestamp=result.finished_at,  # when it happened, and one clock read less
         )

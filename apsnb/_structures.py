@@ -12,10 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from ._converters import as_timedelta
 from ._enums import CoalescePolicy, JobOutcome
+from ._ids import new_job_id
 from ._exceptions import InvalidSchedulerSetting
 from ._state import dump_trigger, dump_zoned_datetime, load_trigger, load_zoned_datetime
 from .abc import Trigger
@@ -259,7 +260,7 @@ class ScheduleResult:
 class Job:
     """One run of a task: what to call it with, and when it may start."""
 
-    id: UUID = field(default_factory=uuid4)
+    id: UUID = field(default_factory=new_job_id)
     task_id: str
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)

@@ -26,7 +26,9 @@ from apsnb import (
     JobAdded,
     JobOutcome,
     JobReleased,
+    Job,
     RunState,
+    SchedulerRole,
     Schedule,
     ScheduleAdded,
     ScheduleLookupError,
@@ -329,6 +331,27 @@ async def test_stop_cancels_running_jobs_and_records_them_as_cancelled() -> None
     await scheduler.stop()
     assert [event.outcome for event in fired] == [JobOutcome.cancelled]
     assert [type(event).__name__ for event in events] == ["SchedulerStopped"]
+
+
+async def test_a_job_cancelled_before_its_first_step_is_released_as_cancelled() -> None:
+    # stop() may cancel a job's task in the same loop step that started it, before
+    # the task's coroutine ran a line: its job must still get a result and a record.
+    store = MemoryDataStore()
+    scheduler = AsyncScheduler(store, identity="early", role=SchedulerRole.scheduler)
+    await scheduler.start_in_background()
+    fired: list[JobReleased] = []
+    scheduler.subscribe(fired.append, JobReleased)
+    await scheduler.configure_task("sleep", func=anyio.sleep)
+    job = Job(task_id="sleep", args=(30,), executor="async")
+    store.add_job(job)
+    claimed = store.acquire_jobs("early", timedelta(minutes=1), 1)
+    runner = scheduler._runtime.jobs
+    await runner.start(claimed)
+    await runner.stop()  # no step of the loop in between
+    assert [event.outcome for event in fired] == [JobOutcome.cancelled]
+    assert store.get_jobs() == []
+    assert [run.outcome for run in store.get_runs()] == [JobOutcome.cancelled]
+    await scheduler.stop()
 
 
 async def test_starting_a_scheduler_with_the_same_identity_stops_the_old_one() -> None:

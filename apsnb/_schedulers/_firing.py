@@ -120,6 +120,7 @@ def jobs_for(
                 start_deadline=None if grace is None else fire_time + jitter + grace,
                 result_expiration_time=schedule.job_result_expiration_time,
                 metadata=schedule.metadata,
+                created_at=now,
             )
         )
     missed: list[RunRecord] = []

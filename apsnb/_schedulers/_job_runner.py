@@ -44,8 +44,8 @@ class JobRunner:
         self.draining = False
         #: What captured jobs printed, until their release is announced.
         self._outputs: dict[Any, str | None] = {}
-        #: The tasks of the running jobs (see _start_job).
-        self._job_tasks: set[asyncio.Task[None]] = set()
+        #: The tasks of the running jobs, and their jobs (see _start_job).
+        self._job_tasks: dict[asyncio.Task[None], Job] = {}
         #: Finished jobs waiting to be released, and the task releasing them.
         self._releases: list[tuple[Job, JobResult]] = []
         self._releasing: asyncio.Task[None] | None = None
@@ -87,26 +87,32 @@ class JobRunner:
         # start (a fifth of a trivial job's cost), and stop() gives jobs the one
         # thing it would add, being cancelled and waited for when the scheduler stops.
         # (One name for all: formatting each job's id into it would cost a µs a job.)
+        # The task takes itself out of _job_tasks as it ends: a done callback would
+        # cost the loop one more callback per job, a tenth of a trivial job's time.
         task = asyncio.get_running_loop().create_task(
             self.run_job(job), name="apsnb job"
         )
-        self._job_tasks.add(task)
-        task.add_done_callback(self._job_tasks.discard)
+        self._job_tasks[task] = job
 
     async def drain(self, seconds: float) -> None:
         """Take no more jobs; wait up to ``seconds`` for the running ones to end."""
         self.draining = True
         with anyio.move_on_after(seconds):
-            while self._job_tasks:
-                await asyncio.wait(set(self._job_tasks))
+            while running := [task for task in self._job_tasks if not task.done()]:
+                await asyncio.wait(running)
 
     async def stop(self) -> None:
         """Cancel the running jobs, wait until they end, and release them all."""
-        tasks = set(self._job_tasks)
+        tasks = list(self._job_tasks)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks)
+        # A task cancelled before its first step never ran a line of run_job, so
+        # nothing released its job: that is done here.
+        for task, job in list(self._job_tasks.items()):
+            del self._job_tasks[task]
+            self._queue_release(job, JobResult.from_job(job, JobOutcome.cancelled))
         if self._releasing is not None:
             await self._releasing
 
@@ -149,18 +155,19 @@ class JobRunner:
                     # and hand this one back for a scheduler that may run it.
                     self.tasks.changed()
                     if await self._return(job, error):
+                        del self._job_tasks[asyncio.current_task()]  # type: ignore[arg-type]
                         return
                     raise
+            now = utcnow()
             start = job.scheduled_start
-            if start is not None:
-                delay = (start - utcnow()).total_seconds()
-                if delay > 0:
-                    await anyio.sleep(delay)  # the jitter
-            if job.start_deadline is not None and utcnow() > job.start_deadline:
+            if start is not None and start > now:
+                await anyio.sleep((start - now).total_seconds())  # the jitter
+                now = utcnow()
+            if job.start_deadline is not None and now > job.start_deadline:
                 result = JobResult.from_job(job, JobOutcome.missed_start_deadline)
             else:
                 executor = self.scheduler.job_executors[job.executor]
-                started_at = utcnow()
+                started_at = now
                 token = self.scheduler._current_job.set(job)
                 output = JobOutput() if self.scheduler.capture_job_output else None
                 try:
@@ -191,6 +198,11 @@ class JobRunner:
                 exception=error,
                 traceback=job_traceback(error),
             )
+        del self._job_tasks[asyncio.current_task()]  # type: ignore[arg-type]
+        self._queue_release(job, result)
+
+    def _queue_release(self, job: Job, result: JobResult) -> None:
+        """Queue a finished job to be released (see _release_queued)."""
         if job.id in self.awaited:
             self.local_results[job.id] = result
         self._releases.append((job, result))

@@ -252,15 +252,21 @@ class MemoryDataStore(JobCalls, DataStore):
     ) -> list[Event]:
         """Release schedules under the lock; return the events to publish."""
         events: list[Event] = []
+        now = utcnow()  # one step: its events share a time (a clock read each costs)
         for result in results:
             schedule = self._schedules.release(scheduler_id, result)
             if schedule is None:
                 continue
             for job in result.jobs:
-                self._jobs.add(job.copy(acquired_by=None, acquired_until=None))
+                stored = job.copy()
+                stored.acquired_by = stored.acquired_until = None
+                self._jobs.add(stored)
                 events.append(
                     JobAdded(
-                        job_id=job.id, task_id=job.task_id, schedule_id=job.schedule_id
+                        job_id=job.id,
+                        task_id=job.task_id,
+                        schedule_id=job.schedule_id,
+                        timestamp=now,
                     )
                 )
             if result.missed and self._runs.enabled:
@@ -273,6 +279,7 @@ class MemoryDataStore(JobCalls, DataStore):
                         schedule_id=schedule.id,
                         task_id=schedule.task_id,
                         next_fire_time=schedule.next_fire_time,
+                        timestamp=now,
                     )
                 )
         return events
