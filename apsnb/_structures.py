@@ -16,8 +16,8 @@ from uuid import UUID
 
 from ._converters import as_timedelta
 from ._enums import CoalescePolicy, JobOutcome
-from ._ids import new_job_id
 from ._exceptions import InvalidSchedulerSetting
+from ._ids import new_job_id
 from ._state import dump_trigger, dump_zoned_datetime, load_trigger, load_zoned_datetime
 from .abc import Trigger
 
