@@ -7,7 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from ._enums import JobOutcome
-from ._structures import Job, JobResult, utcnow
+from ._structures import Job, JobResult, positional_builder, utcnow
 
 __all__ = (
     "DataStoreEvent",
@@ -180,17 +180,25 @@ class JobReleased(SchedulerEvent):
     ) -> JobReleased:
         """The event announcing ``result``, the way ``job`` ended."""
         error = result.exception
-        return cls(
-            job_id=job.id,
-            scheduler_id=scheduler_id or "",
-            task_id=job.task_id,
-            outcome=result.outcome,
-            schedule_id=job.schedule_id,
-            scheduled_start=job.scheduled_start,
-            started_at=result.started_at,
-            exception_type=None if error is None else type(error).__qualname__,
-            exception_message=None if error is None else str(error),
-            exception_traceback=result.traceback,
-            output=output,
-            timestamp=result.finished_at,  # when it happened, and one clock read less
+        values = (
+            result.finished_at,  # its timestamp: when it happened, and no clock read
+            job.id,
+            scheduler_id or "",
+            job.task_id,
+            result.outcome,
+            job.schedule_id,
+            job.scheduled_start,
+            result.started_at,
+            None if error is None else type(error).__qualname__,
+            None if error is None else str(error),
+            result.traceback,
+            output,
         )
+        if cls is not JobReleased:  # a subclass may have fields of its own
+            return cls(**dict(zip(cls.__dataclass_fields__, values, strict=False)))
+        return _build_job_released(*values)
+
+
+# One is made per job: set its fields directly, without the keyword arguments of
+# __init__, which cost about as much again as the setting.
+_build_job_released = positional_builder(JobReleased)

@@ -26,6 +26,8 @@ MAX_SKIPPED_PER_PASS = 5_000_000
 #: the rest get one record that says how many there were.
 MAX_LISTED_SKIPS = 10_000
 
+_NO_JITTER = timedelta(0)
+
 
 def due_fire_times(
     schedule: Schedule, now: datetime
@@ -83,7 +85,7 @@ def jitter_for(
 ) -> timedelta:
     """A random delay in ``[0, max_jitter]``, kept short of the next fire time."""
     if not max_jitter:
-        return timedelta(0)
+        return _NO_JITTER
     limit = max_jitter.total_seconds()
     if next_fire_time is not None:
         # A jittered job must not start after the next fire time's job would.

@@ -203,7 +203,7 @@ class JobRunner:
 
     def _queue_release(self, job: Job, result: JobResult) -> None:
         """Queue a finished job to be released (see _release_queued)."""
-        if job.id in self.awaited:
+        if self.awaited and job.id in self.awaited:
             self.local_results[job.id] = result
         self._releases.append((job, result))
         if self._releasing is None:
@@ -296,8 +296,9 @@ class JobRunner:
                 return True
 
     async def _announce(self, job: Job, result: JobResult) -> None:
-        captured = job.id in self._outputs
-        output = self._outputs.pop(job.id, None)
+        # (Guarded: a job id costs a Python-level hash per lookup, and few jobs print.)
+        captured = bool(self._outputs) and job.id in self._outputs
+        output = self._outputs.pop(job.id, None) if captured else None
         await self.scheduler.event_broker.publish_local(
             JobReleased.for_result(job, result, self.scheduler.identity, output=output)
         )

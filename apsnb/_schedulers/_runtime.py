@@ -192,16 +192,26 @@ class Runtime:
     async def _fire(self, schedules: list[Any]) -> None:
         now = utcnow()
         results = []
+        # Each task is looked up once per batch: a batch is mostly one task's schedules.
+        runnable: dict[str, tuple[Task | None, bool]] = {}
         for schedule in schedules:
-            task = await self.tasks.get(schedule.task_id)
-            if task is None or not self.scheduler._has_function(task):
+            looked_up = runnable.get(schedule.task_id)
+            if looked_up is None:
+                task = await self.tasks.get(schedule.task_id)
+                looked_up = runnable[schedule.task_id] = (
+                    task,
+                    task is not None and self.scheduler._has_function(task),
+                )
+            task, has_function = looked_up
+            if task is None or not has_function:
                 # Keep the claim and fire nothing: a notebook function after a kernel
                 # restart, or one this process may not import. Its fire times wait,
                 # to follow the misfire rules once the function is bound (and
                 # configure_task wakes this loop).
                 self._hold(schedule.id, schedule.task_id, task)
                 continue
-            self.waiting.pop(schedule.id, None)
+            if self.waiting:
+                self.waiting.pop(schedule.id, None)
             try:
                 result = jobs_for(schedule, task, now, "threadpool")
             except Exception:

@@ -52,9 +52,9 @@ class JobTable:
 
     def add(self, job: Job) -> None:
         """Store and queue an unclaimed job."""
+        order = self._order[job.id] = next(self._order_counter)
         self.jobs[job.id] = job
-        self._order[job.id] = next(self._order_counter)
-        self._queue(job)
+        self._queue(job, order)
 
     def in_order(self, ids: Iterable[UUID]) -> list[Job]:
         """The stored jobs among ``ids``, oldest first."""
@@ -89,7 +89,8 @@ class JobTable:
                 continue  # released or claimed since it was queued
             job.acquired_by = scheduler_id
             job.acquired_until = acquired_until
-            self._deadlines.discard(id)
+            if job.start_deadline is not None:
+                self._deadlines.discard(id)
             self._leases.set(id, instant(acquired_until))
             self._claimed_ids.setdefault(scheduler_id, set()).add(id)
             self.running_jobs[job.task_id] = self.running_jobs.get(job.task_id, 0) + 1
@@ -113,7 +114,8 @@ class JobTable:
         self._unclaim(job)
         del self.jobs[job.id]
         del self._order[job.id]
-        self._deadlines.discard(job.id)
+        if job.start_deadline is not None:
+            self._deadlines.discard(job.id)
         if result.expires_at > result.finished_at:
             self._results[job.id] = result
             self._result_expiry.set(job.id, instant(result.expires_at))
@@ -132,7 +134,7 @@ class JobTable:
     def unclaim(self, job: Job) -> None:
         """Drop a job's claim and queue it again, in its old place."""
         self._unclaim(job)
-        self._queue(job)
+        self._queue(job, self._order[job.id])
 
     def pop_result(self, job_id: UUID) -> JobResult | None:
         self._result_expiry.discard(job_id)
@@ -152,8 +154,8 @@ class JobTable:
             self._waiting.wake(task_id)
         self._skipped.clear()
 
-    def _queue(self, job: Job) -> None:
-        self._waiting.push(job.task_id, self._order[job.id], job.id)
+    def _queue(self, job: Job, order: int) -> None:
+        self._waiting.push(job.task_id, order, job.id)
         if job.start_deadline is not None:
             self._deadlines.set(job.id, instant(job.start_deadline))
 
