@@ -108,11 +108,12 @@ class JobRunner:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks)
-        # A task cancelled before its first step never ran a line of run_job, so
-        # nothing released its job: that is done here.
-        for task, job in list(self._job_tasks.items()):
-            del self._job_tasks[task]
-            self._queue_release(job, JobResult.from_job(job, JobOutcome.cancelled))
+        # A task cancelled before its first step never ran a line of run_job, so it
+        # is still listed and nothing released its job: that is done here.
+        for task in tasks:
+            job = self._job_tasks.pop(task, None)
+            if job is not None:
+                self._queue_release(job, JobResult.from_job(job, JobOutcome.cancelled))
         if self._releasing is not None:
             await self._releasing
 
@@ -155,7 +156,7 @@ class JobRunner:
                     # and hand this one back for a scheduler that may run it.
                     self.tasks.changed()
                     if await self._return(job, error):
-                        del self._job_tasks[asyncio.current_task()]  # type: ignore[arg-type]
+                        self._forget_own_task()
                         return
                     raise
             now = utcnow()
@@ -198,8 +199,12 @@ class JobRunner:
                 exception=error,
                 traceback=job_traceback(error),
             )
-        del self._job_tasks[asyncio.current_task()]  # type: ignore[arg-type]
+        self._forget_own_task()
         self._queue_release(job, result)
+
+    def _forget_own_task(self) -> None:
+        """Take the running job's task out of ``_job_tasks`` as it ends."""
+        self._job_tasks.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
 
     def _queue_release(self, job: Job, result: JobResult) -> None:
         """Queue a finished job to be released (see _release_queued)."""
