@@ -258,9 +258,7 @@ class MemoryDataStore(JobCalls, DataStore):
             if schedule is None:
                 continue
             for job in result.jobs:
-                stored = job.copy()
-                stored.acquired_by = stored.acquired_until = None
-                self._jobs.add(stored)
+                self._jobs.add(job.copy(acquired_by=None, acquired_until=None))
                 events.append(
                     JobAdded(
                         job_id=job.id,
