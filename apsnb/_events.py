@@ -202,3 +202,7 @@ class JobReleased(SchedulerEvent):
 # One is made per job: set its fields directly, without the keyword arguments of
 # __init__, which cost about as much again as the setting.
 _build_job_released = positional_builder(JobReleased)
+#: JobAdded and ScheduleUpdated made from their field values in field order
+#: (timestamp first): a store makes one of each per fire time.
+new_job_added = positional_builder(JobAdded)
+new_schedule_updated = positional_builder(ScheduleUpdated)

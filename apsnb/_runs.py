@@ -16,7 +16,7 @@ from uuid import UUID
 
 from ._enums import JobOutcome
 from ._state import dump_zoned_datetime, load_zoned_datetime
-from ._structures import Job, JobResult
+from ._structures import Job, JobResult, positional_builder
 
 __all__ = ("DEFAULT_HISTORY_RETENTION", "RunRecord", "check_retention", "keeps_runs")
 
@@ -79,16 +79,26 @@ class RunRecord:
         cls, job: Job, result: JobResult, scheduler_id: str | None
     ) -> RunRecord:
         """The record of a job that ended with ``result``."""
-        record = cls(
-            task_id=job.task_id,
-            outcome=result.outcome,
-            finished_at=result.finished_at,
-            schedule_id=job.schedule_id,
-            job_id=job.id,
-            scheduled_fire_time=job.scheduled_fire_time,
-            started_at=result.started_at,
-            scheduler_id=scheduler_id,
+        values = (
+            job.task_id,
+            result.outcome,
+            result.finished_at,
+            job.schedule_id,
+            job.id,
+            job.scheduled_fire_time,
+            result.started_at,
+            scheduler_id,
+            None,  # reason
+            None,  # exception_type
+            None,  # exception_message
+            None,  # output_path
         )
+        if cls is RunRecord:
+            record = _new_record(*values)
+        else:  # a subclass may have fields of its own
+            record = cls(
+                **dict(zip(RunRecord.__dataclass_fields__, values, strict=True))
+            )
         exception = result.exception
         if exception is None and result.outcome is JobOutcome.success:
             # The common case, kept short: a record is written for every job.
@@ -181,6 +191,10 @@ class RunRecord:
             exception_message=data["exception_message"],
             output_path=data["output_path"],
         )
+
+
+# A record is made per job: see positional_builder.
+_new_record = positional_builder(RunRecord)
 
 
 def check_retention(retention: timedelta | None) -> timedelta | None:

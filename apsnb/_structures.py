@@ -79,7 +79,10 @@ def positional_builder(cls: type[_Built]) -> Callable[..., _Built]:
     classes are filled in with ``object.__setattr__``, as their ``__init__`` does.
     """
     names = list(cls.__dataclass_fields__)  # type: ignore[attr-defined]
-    body = "\n".join(f"    set(built, {name!r}, {name})" for name in names)
+    if cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        body = "\n".join(f"    set(built, {name!r}, {name})" for name in names)
+    else:
+        body = "\n".join(f"    built.{name} = {name}" for name in names)
     source = (
         f"def build({', '.join(names)}):\n    built = new(cls)\n{body}\n"
         "    return built\n"
@@ -379,16 +382,20 @@ class JobResult:
         return_value: Any = None,
     ) -> JobResult:
         finished_at = finished_at or utcnow()
-        return cls(
-            job_id=job.id,
-            outcome=outcome,
-            started_at=started_at,
-            finished_at=finished_at,
-            expires_at=finished_at + job.result_expiration_time,
-            exception=exception,
-            traceback=traceback,
-            return_value=return_value,
+        expiration = job.result_expiration_time
+        values = (
+            job.id,
+            outcome,
+            started_at,
+            finished_at,
+            finished_at + expiration if expiration else finished_at,  # expires_at
+            exception,
+            traceback,
+            return_value,
         )
+        if cls is not JobResult:  # a subclass may have fields of its own
+            return cls(**dict(zip(cls.__dataclass_fields__, values, strict=False)))
+        return _new_job_result(*values)
 
     def marshal(self) -> dict[str, Any]:
         return {
@@ -414,3 +421,7 @@ class JobResult:
             traceback=data.get("traceback"),
             return_value=data.get("return_value"),
         )
+
+
+# Made once per job: see positional_builder.
+_new_job_result = positional_builder(JobResult)

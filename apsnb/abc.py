@@ -133,6 +133,17 @@ class EventBroker(metaclass=ABCMeta):
     def publish_local(self, event: Event) -> None:
         """Deliver ``event`` to this process's subscribers only."""
 
+    def publish_all(self, events: Iterable[Event]) -> None:
+        """Deliver several events, in order, as :meth:`publish` does each.
+
+        Data stores publish the events of one call (a batch of fired schedules,
+        two events each) this way. This default publishes them one by one; a broker
+        that can hand over a batch more cheaply (the local one takes its lock
+        once) overrides it.
+        """
+        for event in events:
+            self.publish(event)
+
     def wants(self, event_type: type[Event]) -> bool:
         """Whether an event of ``event_type`` published now may reach a subscriber.
 

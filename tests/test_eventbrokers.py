@@ -142,6 +142,49 @@ def test_events_reach_each_subscriber_in_publishing_order() -> None:
     assert received == [f"task-{number}" for number in range(100)]
 
 
+def test_a_batch_reaches_each_subscriber_in_order_and_only_of_its_types() -> None:
+    broker = LocalEventBroker()
+    everything: list[Event] = []
+    tasks_only: list[Event] = []
+    broker.subscribe(everything.append)
+    broker.subscribe(tasks_only.append, {TaskAdded})
+    batch = [task_added(1), job_added(), task_added(2), job_added()]
+    broker.publish_all(batch)
+    assert everything == batch
+    assert tasks_only == [batch[0], batch[2]]
+
+
+def test_a_one_shot_subscription_gets_only_the_first_event_of_a_batch() -> None:
+    broker = LocalEventBroker()
+    first: list[Event] = []
+    broker.subscribe(first.append, one_shot=True)
+    batch = [task_added(1), task_added(2), task_added(3)]
+    broker.publish_all(batch)
+    broker.publish_all(batch)
+    assert first == [batch[0]]
+
+
+def test_a_stopped_broker_drops_a_batch() -> None:
+    broker = LocalEventBroker()
+    received: list[Event] = []
+    broker.subscribe(received.append)
+    broker.stop()
+    broker.publish_all([task_added(1), task_added(2)])
+    assert received == []
+
+
+def test_a_broker_without_a_batch_call_of_its_own_publishes_one_by_one() -> None:
+    published: list[Event] = []
+
+    class Recording(LocalEventBroker):
+        def publish(self, event: Event) -> None:
+            published.append(event)
+
+    batch = [task_added(1), task_added(2)]
+    EventBroker.publish_all(Recording(), batch)
+    assert published == batch
+
+
 def test_callback_exceptions_are_logged_not_raised(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -1,4 +1,5 @@
-"""Events made the fast way are the same as events made by their constructor."""
+"""Events, results and run records made the fast way are the same as those made by
+their constructors."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apsnb._enums import JobOutcome
-from apsnb._events import JobReleased
+from apsnb._events import (
+    JobAdded,
+    JobReleased,
+    ScheduleUpdated,
+    new_job_added,
+    new_schedule_updated,
+)
+from apsnb._runs import RunRecord
 from apsnb._structures import Job, JobResult
 
 FIRE_TIME = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
@@ -69,3 +77,73 @@ def test_a_subclass_of_job_released_gets_its_own_fields() -> None:
     assert event.tag == "none"
     assert event.scheduler_id == ""
     assert event.job_id == job.id
+
+
+def test_the_store_events_made_field_by_field_equal_their_constructors() -> None:
+    job, _ = finished_job()
+    assert new_job_added(FIRE_TIME, job.id, "task", "schedule") == JobAdded(
+        timestamp=FIRE_TIME, job_id=job.id, task_id="task", schedule_id="schedule"
+    )
+    assert new_schedule_updated(
+        FIRE_TIME, "schedule", "task", FIRE_TIME
+    ) == ScheduleUpdated(
+        timestamp=FIRE_TIME,
+        schedule_id="schedule",
+        task_id="task",
+        next_fire_time=FIRE_TIME,
+    )
+
+
+@pytest.mark.parametrize("kept_for", [timedelta(0), timedelta(minutes=5)])
+def test_a_job_result_made_from_its_job_equals_the_one_its_constructor_makes(
+    kept_for: timedelta,
+) -> None:
+    job = Job(task_id="task", result_expiration_time=kept_for)
+    finished = FIRE_TIME + timedelta(seconds=4)
+    result = JobResult.from_job(
+        job, JobOutcome.success, finished_at=finished, return_value=42
+    )
+    assert result == JobResult(
+        job_id=job.id,
+        outcome=JobOutcome.success,
+        finished_at=finished,
+        expires_at=finished + kept_for,
+        return_value=42,
+    )
+
+    @dataclass(slots=True, kw_only=True)
+    class Annotated(JobResult):
+        note: str = "none"
+
+    annotated = Annotated.from_job(job, JobOutcome.success, finished_at=finished)
+    assert (type(annotated), annotated.note) == (Annotated, "none")
+    assert annotated.expires_at == finished + kept_for
+
+
+@pytest.mark.parametrize("error", [None, ValueError("no such row")])
+def test_a_run_record_made_from_a_result_equals_the_one_its_constructor_makes(
+    error: BaseException | None,
+) -> None:
+    job, result = finished_job(error)
+    record = RunRecord.for_result(job, result, "worker-1")
+    assert record == RunRecord(
+        task_id="task",
+        outcome=result.outcome,
+        finished_at=result.finished_at,
+        schedule_id="schedule",
+        job_id=job.id,
+        scheduled_fire_time=FIRE_TIME,
+        started_at=result.started_at,
+        scheduler_id="worker-1",
+        reason=None,
+        exception_type=None if error is None else "ValueError",
+        exception_message=None if error is None else "no such row",
+    )
+
+    @dataclass(slots=True, kw_only=True)
+    class Annotated(RunRecord):
+        note: str = "none"
+
+    annotated = Annotated.for_result(job, result, "worker-1")
+    assert (type(annotated), annotated.note) == (Annotated, "none")
+    assert annotated.job_id == job.id

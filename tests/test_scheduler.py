@@ -519,6 +519,47 @@ def test_coalescing_to_one_job_holds_after_thousands_of_missed_fire_times() -> N
         assert result.next_fire_time > now()
 
 
+def test_a_fired_job_carries_every_setting_of_its_schedule() -> None:
+    from apsnb import Job, Schedule, Task
+    from apsnb._schedulers._firing import jobs_for
+
+    trigger = IntervalTrigger(hours=1, start_time=now() - timedelta(minutes=10))
+    schedule = Schedule(
+        id="s",
+        task_id="t",
+        trigger=trigger,
+        args=(1, 2),
+        kwargs={"x": 3},
+        misfire_grace_time=timedelta(seconds=30),
+        job_executor="async",
+        job_result_expiration_time=timedelta(minutes=5),
+        metadata={"team": "data"},
+        next_fire_time=trigger.next(),
+    )
+    fired_at = now()
+    result = jobs_for(schedule, Task(id="t"), fired_at, "threadpool")
+    (job,) = result.jobs
+    fire_time = schedule.next_fire_time
+    assert job == Job(
+        id=job.id,
+        task_id="t",
+        args=(1, 2),
+        kwargs={"x": 3},
+        schedule_id="s",
+        scheduled_fire_time=fire_time,
+        executor="async",
+        start_deadline=fire_time + timedelta(seconds=30),
+        result_expiration_time=timedelta(minutes=5),
+        metadata={"team": "data"},
+        created_at=fired_at,
+    )
+    assert job.id.version == 4
+    assert (result.last_fire_time, result.next_fire_time) == (
+        fire_time,
+        fire_time + timedelta(hours=1),
+    )
+
+
 async def test_a_task_bound_by_id_says_so_in_its_repr(scheduler: Any) -> None:
     def refresh() -> None:
         pass

@@ -38,9 +38,8 @@ class JobCalls:
     def _publish(self, events: list[Event]) -> None:
         # Called without the lock held: a subscriber may call back into the store.
         broker = self._event_broker
-        if broker is not None:
-            for event in events:
-                broker.publish(event)
+        if broker is not None and events:
+            broker.publish_all(events)
 
     def add_job(self, job: Job) -> None:
         """Queue ``job``, unclaimed (the claim fields of ``job`` are ignored)."""

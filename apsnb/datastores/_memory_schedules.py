@@ -57,16 +57,23 @@ class ScheduleTable:
             for id in self._claimed_ids.get(scheduler_id, ())
             if _is_due(schedule := self.schedules[id], due_us)
         ]
-        candidates = sorted(held, key=_fire_order)[:limit]
         popped: list[Schedule] = []
+        in_fire_order = True
         if limit > 0:
             for _, id in self._claim_times.pop_until(due_us):
-                popped.append(self.schedules[id])
+                schedule = self.schedules[id]
+                # An expired claim comes out at its end, not at its fire time.
+                in_fire_order = in_fire_order and schedule.acquired_until is None
+                popped.append(schedule)
                 if len(popped) == limit:
                     break
-        held_ids = {schedule.id for schedule in candidates}
-        candidates += [schedule for schedule in popped if schedule.id not in held_ids]
-        candidates = sorted(candidates, key=_fire_order)[:limit]
+        if held or not in_fire_order:
+            candidates = sorted(held, key=_fire_order)[:limit]
+            held_ids = {schedule.id for schedule in candidates}
+            candidates += [s for s in popped if s.id not in held_ids]
+            candidates = sorted(candidates, key=_fire_order)[:limit]
+        else:  # the usual case: the heap gave them earliest first already
+            candidates = popped
         for schedule in candidates:
             if schedule.acquired_by not in (None, scheduler_id):
                 # Taking over an expired claim: the old holder may still use the
@@ -77,10 +84,11 @@ class ScheduleTable:
             schedule.acquired_until = acquired_until
             self._claimed_ids.setdefault(scheduler_id, set()).add(schedule.id)
             self._index(schedule)
-        chosen_ids = {schedule.id for schedule in candidates}
-        for schedule in popped:  # those left out by the limit go back
-            if schedule.id not in chosen_ids:
-                self._index(schedule)
+        if candidates is not popped:
+            chosen_ids = {schedule.id for schedule in candidates}
+            for schedule in popped:  # those left out by the limit go back
+                if schedule.id not in chosen_ids:
+                    self._index(schedule)
         return candidates
 
     def release(self, scheduler_id: str, result: ScheduleResult) -> Schedule | None:

@@ -40,8 +40,7 @@ def publish(broker: EventBroker | None, events: Iterable[Event]) -> None:
     # Called after the transaction, without the connection's lock: a subscriber
     # may call back into the store.
     if broker is not None:
-        for event in events:
-            broker.publish(event)
+        broker.publish_all(events)
 
 
 def schedule_put(schedule: Schedule, replaced: bool) -> Event:

@@ -11,13 +11,14 @@ from typing import ClassVar
 from .._enums import ConflictPolicy
 from .._events import (
     Event,
-    JobAdded,
     ScheduleAdded,
     ScheduleRemoved,
     ScheduleUpdated,
     TaskAdded,
     TaskRemoved,
     TaskUpdated,
+    new_job_added,
+    new_schedule_updated,
 )
 from .._exceptions import (
     ConflictingIdError,
@@ -259,25 +260,15 @@ class MemoryDataStore(JobCalls, DataStore):
                 continue
             for job in result.jobs:
                 self._jobs.add(job.copy(acquired_by=None, acquired_until=None))
-                events.append(
-                    JobAdded(
-                        job_id=job.id,
-                        task_id=job.task_id,
-                        schedule_id=job.schedule_id,
-                        timestamp=now,
-                    )
-                )
+                events.append(new_job_added(now, job.id, job.task_id, job.schedule_id))
             if result.missed and self._runs.enabled:
                 self._runs.add(result.missed)
             if result.next_fire_time is None:
                 events.append(_removed(schedule, finished=True))
             else:
                 events.append(
-                    ScheduleUpdated(
-                        schedule_id=schedule.id,
-                        task_id=schedule.task_id,
-                        next_fire_time=schedule.next_fire_time,
-                        timestamp=now,
+                    new_schedule_updated(
+                        now, schedule.id, schedule.task_id, schedule.next_fire_time
                     )
                 )
         return events

@@ -141,22 +141,52 @@ class DeliveryCore:
             return bool(self._recipients_of(event_class))
 
     def publish(self, event: Event) -> None:
-        event_class = type(event)
         with self._lock:
             if self._stopped:
                 logger.debug("broker is stopped; dropped %r", event)
                 return
-            matching = self._recipients_of(event_class)
+            matching = self._recipients_of(type(event))
             if not matching:
                 return
-            # Removed under the lock so that of two concurrent publishers, only one
-            # can pick a one-shot subscription.
-            for subscription in matching:
-                if subscription.one_shot:
-                    self._subscriptions.pop(subscription, None)
-                    self._recipients.clear()
+            self._end_one_shots(matching)
             generation = self._generation
-        current_loop = _running_loop()
+        self._deliver(event, matching, generation, _running_loop())
+
+    def publish_all(self, events: Iterable[Event]) -> None:
+        """Deliver ``events`` in order, choosing their recipients under one lock: a
+        store publishes two events per fire time of a batch, and the lock and the
+        lookups cost more than a callback does."""
+        deliveries = []
+        with self._lock:
+            if self._stopped:
+                logger.debug("broker is stopped; dropped %r", events)
+                return
+            for event in events:
+                matching = self._recipients_of(type(event))
+                if matching:
+                    self._end_one_shots(matching)
+                    deliveries.append((event, matching))
+            generation = self._generation
+        if deliveries:
+            current_loop = _running_loop()
+            for event, matching in deliveries:
+                self._deliver(event, matching, generation, current_loop)
+
+    def _end_one_shots(self, matching: tuple[LocalSubscription, ...]) -> None:
+        """End the one-shot subscriptions an event goes to (call with the lock): of
+        two concurrent publishers, only one can pick a one-shot subscription."""
+        for subscription in matching:
+            if subscription.one_shot:
+                self._subscriptions.pop(subscription, None)
+                self._recipients.clear()
+
+    def _deliver(
+        self,
+        event: Event,
+        matching: tuple[LocalSubscription, ...],
+        generation: int,
+        current_loop: asyncio.AbstractEventLoop | None,
+    ) -> None:
         for subscription in matching:
             if subscription.loop is None or subscription.loop is current_loop:
                 self._call(subscription, event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Self
 
 from .._events import Event
@@ -64,6 +65,9 @@ class LocalEventBroker(_LocalBroker, EventBroker):
 
     def publish(self, event: Event) -> None:
         self._core.publish(event)
+
+    def publish_all(self, events: Iterable[Event]) -> None:
+        self._core.publish_all(events)
 
     def publish_local(self, event: Event) -> None:
         self._core.publish(event)
