@@ -208,6 +208,26 @@ def test_memory_store_keeps_a_saturated_tasks_jobs_waiting_in_order() -> None:
     assert [job.id for job in store.acquire_jobs("one", lease)] == [blocked[2].id]
 
 
+def test_memory_store_queue_keeps_one_entry_per_task_however_often_it_wakes() -> None:
+    from apsnb.datastores._indexes import JobQueue
+
+    queue = JobQueue()
+    first, second = Job(task_id="task"), Job(task_id="task")
+    queue.push("task", 0, first.id)
+    queue.push("task", 1, second.id)
+    for _ in range(1000):  # each finished job of the task wakes it
+        queue.wake("task")
+    assert len(queue._ready) == 1
+    never_saturated = lambda task_id: False  # noqa: E731
+    assert queue.pop(never_saturated) == first.id
+    # Saturated, the task drops out until woken; then its next job is there.
+    assert queue.pop(lambda task_id: True) is None
+    queue.wake("task")
+    queue.wake("task")
+    assert queue.pop(never_saturated) == second.id
+    assert queue.pop(never_saturated) is None
+
+
 class StoreWithoutDueBy(BlockingMemoryDataStore):
     """A store written before ``due_by``: it claims what is due when called."""
 

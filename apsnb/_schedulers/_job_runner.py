@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
+from inspect import isawaitable
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -14,6 +15,7 @@ from .._enums import JobOutcome, RunState
 from .._events import JobAcquired, JobReleased
 from .._exceptions import TaskFunctionMissing, UntrustedReference
 from .._structures import Job, JobResult, utcnow
+from ..executors.async_ import AsyncJobExecutor
 from ._backoff import Backoff, loop_backoff
 from ._output import JobOutput, job_traceback
 from ._task_view import TaskView
@@ -68,6 +70,7 @@ class JobRunner:
         identity = self.scheduler.identity
         broker = self.scheduler.event_broker
         announce = broker.wants(JobAcquired)  # rarely: events cost a µs or two each
+        create_task = asyncio.get_running_loop().create_task
         for job in jobs:
             self.running_jobs.add(job.id)
             if announce:
@@ -80,19 +83,13 @@ class JobRunner:
                         scheduled_start=job.scheduled_start,
                     )
                 )
-            self._start_job(job)
-
-    def _start_job(self, job: Job) -> None:
-        # A plain asyncio task per job: a task group's costs five times as much to
-        # start (a fifth of a trivial job's cost), and stop() gives jobs the one
-        # thing it would add, being cancelled and waited for when the scheduler stops.
-        # (One name for all: formatting each job's id into it would cost a µs a job.)
-        # The task takes itself out of _job_tasks as it ends: a done callback would
-        # cost the loop one more callback per job, a tenth of a trivial job's time.
-        task = asyncio.get_running_loop().create_task(
-            self.run_job(job), name="apsnb job"
-        )
-        self._job_tasks[task] = job
+            # A plain asyncio task per job: a task group's costs five times as much
+            # to start (a fifth of a trivial job's cost), and stop() gives jobs the
+            # one thing it would add, being cancelled and waited for when the
+            # scheduler stops. (One name for all: formatting each job's id into it
+            # would cost a µs a job.) The task takes itself out of _job_tasks as it
+            # ends: a done callback would cost the loop one more callback per job.
+            self._job_tasks[create_task(self.run_job(job), name="apsnb job")] = job
 
     async def drain(self, seconds: float) -> None:
         """Take no more jobs; wait up to ``seconds`` for the running ones to end."""
@@ -160,25 +157,34 @@ class JobRunner:
                         return
                     raise
             now = utcnow()
-            start = job.scheduled_start
-            if start is not None and start > now:
-                await anyio.sleep((start - now).total_seconds())  # the jitter
-                now = utcnow()
+            start = job.scheduled_fire_time
+            if start is not None:
+                if job.jitter:
+                    start += job.jitter
+                if start > now:
+                    await anyio.sleep((start - now).total_seconds())  # the jitter
+                    now = utcnow()
             if job.start_deadline is not None and now > job.start_deadline:
                 result = JobResult.from_job(job, JobOutcome.missed_start_deadline)
             else:
-                executor = self.scheduler.job_executors[job.executor]
+                scheduler = self.scheduler
+                executor = scheduler.job_executors[job.executor]
                 started_at = now
-                token = self.scheduler._current_job.set(job)
-                output = JobOutput() if self.scheduler.capture_job_output else None
+                token = scheduler._current_job.set(job)
+                output = JobOutput() if scheduler._capture_job_output else None
                 try:
-                    if output is None:
-                        value = await executor.run_job(func, job)
-                    else:
+                    if output is not None:
                         with output:
                             value = await executor.run_job(func, job)
+                    elif type(executor) is AsyncJobExecutor:
+                        # What its run_job does, without a coroutine of its own.
+                        value = func(*job.args, **job.kwargs)
+                        if isawaitable(value):
+                            value = await value
+                    else:
+                        value = await executor.run_job(func, job)
                 finally:
-                    self.scheduler._current_job.reset(token)
+                    scheduler._current_job.reset(token)
                     if output is not None:
                         self._outputs[job.id] = output.text()
                 result = JobResult.from_job(
@@ -255,8 +261,9 @@ class JobRunner:
                 finally:
                     self.storing = 0
                 if stored:
+                    publish = self.scheduler.event_broker.publish_local
                     for released, released_result in batch:
-                        await self._announce(released, released_result)
+                        await publish(self._released(released, released_result))
                 for released, _ in batch:
                     self.running_jobs.discard(released.id)
                 self.jobs_changed.set()
@@ -300,12 +307,13 @@ class JobRunner:
                 backoff.succeeded()
                 return True
 
-    async def _announce(self, job: Job, result: JobResult) -> None:
+    def _released(self, job: Job, result: JobResult) -> JobReleased:
+        """The event that announces a released job (and its error, logged)."""
         # (Guarded: a job id costs a Python-level hash per lookup, and few jobs print.)
         captured = bool(self._outputs) and job.id in self._outputs
         output = self._outputs.pop(job.id, None) if captured else None
-        await self.scheduler.event_broker.publish_local(
-            JobReleased.for_result(job, result, self.scheduler.identity, output=output)
+        event = JobReleased.for_result(
+            job, result, self.scheduler.identity, output=output
         )
         if result.outcome is JobOutcome.error:
             # Captured jobs are reported where their output goes (the dashboard):
@@ -314,3 +322,4 @@ class JobRunner:
                 logging.INFO if captured else logging.ERROR,
                 "job %s (task %r) raised:\n%s", job.id, job.task_id, result.traceback,
             )  # fmt: skip
+        return event

@@ -40,6 +40,11 @@ from ._wakeup import Wakeup
 if TYPE_CHECKING:
     from .async_ import AsyncScheduler
 
+# Tuples, not unions: on_event sees two events per fire time, and isinstance()
+# checks a tuple faster than a union it builds at each call.
+_SCHEDULE_CHANGES = (ScheduleAdded, ScheduleUpdated)
+_TASK_CHANGES = (TaskAdded, TaskUpdated, TaskRemoved)
+
 #: Seconds a scheduler lets new jobs gather before taking them from a store that it
 #: calls in a worker thread (SQLite): a few ms of latency for far fewer round trips.
 GATHER_DELAY = 0.002
@@ -76,7 +81,7 @@ class Runtime:
 
     def on_event(self, event: Event) -> None:
         """Wake the loop that an event concerns (called on the scheduler's loop)."""
-        if isinstance(event, ScheduleAdded | ScheduleUpdated):
+        if isinstance(event, _SCHEDULE_CHANGES):
             # Our own releases publish ScheduleUpdated too; wake only for earlier times.
             wakeup = self._next_wakeup
             fire_time = event.next_fire_time
@@ -86,7 +91,7 @@ class Runtime:
             if not self.tasks.knows(event.task_id):
                 self.tasks.changed()
             self.jobs_changed.set()
-        elif isinstance(event, TaskAdded | TaskUpdated | TaskRemoved):
+        elif isinstance(event, _TASK_CHANGES):
             self.tasks.changed()
             if event.task_id in self.tasks.skip:
                 self.jobs_changed.set()  # its jobs may be ours to run now

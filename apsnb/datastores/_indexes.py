@@ -91,38 +91,48 @@ class JobQueue:
     claimed meanwhile may come out; the caller skips them.
     """
 
-    __slots__ = ("_ready", "_waiting")
+    __slots__ = ("_queued", "_ready", "_waiting")
 
     def __init__(self) -> None:
         self._waiting: dict[str, list[tuple[int, UUID]]] = {}  # task -> (order, id)
         # (order of the task's oldest job, task id); stale entries are skipped.
         self._ready: list[tuple[int, str]] = []
+        # The entry each task has in _ready, by its order: a finished job wakes its
+        # task, and without this each would push one more entry to skip later.
+        self._queued: dict[str, int] = {}
 
     def push(self, task_id: str, order: int, job_id: UUID) -> None:
         """Queue a job; ``order`` (unique, increasing as jobs are added) is its age."""
         waiting = self._waiting.setdefault(task_id, [])
         heapq.heappush(waiting, (order, job_id))
         if waiting[0][0] == order:
-            heapq.heappush(self._ready, (order, task_id))
+            self._make_ready(task_id, order)
 
     def wake(self, task_id: str) -> None:
         """Let a task's jobs be taken again (it may run another job now)."""
         waiting = self._waiting.get(task_id)
-        if waiting:
-            heapq.heappush(self._ready, (waiting[0][0], task_id))
+        if waiting and self._queued.get(task_id) != waiting[0][0]:
+            self._make_ready(task_id, waiting[0][0])
 
     def pop(self, is_saturated: Callable[[str], bool]) -> UUID | None:
         """Remove and return the oldest job id of a task that is not saturated."""
         ready = self._ready
+        queued = self._queued
         while ready:
             order, task_id = heapq.heappop(ready)
+            if queued.get(task_id) == order:
+                del queued[task_id]
             waiting = self._waiting.get(task_id)
             if not waiting or waiting[0][0] != order or is_saturated(task_id):
                 continue  # stale, or saturated until woken
             _, job_id = heapq.heappop(waiting)
             if waiting:
-                heapq.heappush(ready, (waiting[0][0], task_id))
+                self._make_ready(task_id, waiting[0][0])
             else:
                 del self._waiting[task_id]
             return job_id
         return None
+
+    def _make_ready(self, task_id: str, order: int) -> None:
+        heapq.heappush(self._ready, (order, task_id))
+        self._queued[task_id] = order
