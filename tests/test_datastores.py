@@ -228,6 +228,35 @@ def test_memory_store_queue_keeps_one_entry_per_task_however_often_it_wakes() ->
     assert queue.pop(never_saturated) is None
 
 
+def test_claim_ends_find_the_claims_that_ran_out_and_stay_small() -> None:
+    from apsnb.datastores._indexes import ClaimEnds
+
+    now = datetime.now(UTC)
+    claims: dict[int, datetime] = {}  # key -> end of its claim, while claimed
+    ends = ClaimEnds(lambda key, end: claims.get(key) == end)
+
+    def claim(keys: list[int], end: datetime) -> None:
+        claims.update(dict.fromkeys(keys, end))
+        ends.add(end, keys)
+
+    claim([1, 2, 3], now + timedelta(seconds=1))
+    claim([4], now + timedelta(seconds=2))
+    del claims[2]  # released
+    ends.release()
+    claims[3] = now + timedelta(seconds=5)  # renewed
+    ends.renew(claims[3], [3])
+    assert ends.ended_before(now + timedelta(seconds=1)) == []  # not before its end
+    assert ends.ended_before(now + timedelta(seconds=3)) == [1, 4]
+    assert ends.ended_before(now + timedelta(seconds=6)) == [3]
+
+    # Claims released by the thousand leave their keys behind only for a while.
+    for key in range(10, 10_010):
+        claim([key], now + timedelta(seconds=60))
+        del claims[key]
+        ends.release()
+    assert ends._size <= 2 * ends._live + 64 + 1
+
+
 class StoreWithoutDueBy(BlockingMemoryDataStore):
     """A store written before ``due_by``: it claims what is due when called."""
 

@@ -81,6 +81,65 @@ class TimeHeap(Generic[KeyT]):
         heapq.heapify(self._heap)
 
 
+class ClaimEnds(Generic[KeyT]):
+    """When claims end, to find those that ran out.
+
+    The keys claimed in one call share their claim's end, so each call adds one heap
+    entry for all of them, not one per key. A claim that ends early (a release) or
+    moves (a renewal) leaves its key where it was: as entries come out, ``holds(key,
+    end)`` tells which keys still hold a claim ending then. The entries are rebuilt
+    without the others once those outnumber the live keys, so a busy store keeps no
+    more than about twice what it holds.
+    """
+
+    __slots__ = ("_heap", "_holds", "_live", "_size", "_tokens")
+
+    def __init__(self, holds: Callable[[KeyT, datetime], bool]) -> None:
+        self._heap: list[tuple[datetime, int, list[KeyT]]] = []
+        self._holds = holds
+        self._tokens = count()
+        self._live = 0  # keys holding a claim
+        self._size = 0  # keys in the entries, live or not
+
+    def add(self, end: datetime, keys: list[KeyT]) -> None:
+        """Note new claims on ``keys``, all ending at ``end``."""
+        self._live += len(keys)
+        self._push(end, keys)
+
+    def renew(self, end: datetime, keys: list[KeyT]) -> None:
+        """Note that the claims on ``keys`` (noted before) now end at ``end``."""
+        self._push(end, keys)
+
+    def release(self, count: int = 1) -> None:
+        """Note that ``count`` claims ended before their time (or were given up)."""
+        self._live -= count
+
+    def ended_before(self, time: datetime) -> list[KeyT]:
+        """Remove and return the keys whose claims ended before ``time``, earliest
+        first (the caller then gives them up, and releases them)."""
+        ended: list[KeyT] = []
+        heap, holds = self._heap, self._holds
+        while heap and heap[0][0] < time:
+            end, _, keys = heapq.heappop(heap)
+            self._size -= len(keys)
+            ended += [key for key in keys if holds(key, end)]
+        return ended
+
+    def _push(self, end: datetime, keys: list[KeyT]) -> None:
+        heapq.heappush(self._heap, (end, next(self._tokens), keys))
+        self._size += len(keys)
+        if self._size > 2 * self._live + 64:
+            holds = self._holds
+            entries = [
+                (end, token, live)
+                for end, token, keys in self._heap
+                if (live := [key for key in keys if holds(key, end)])
+            ]
+            heapq.heapify(entries)
+            self._heap = entries
+            self._size = sum(len(keys) for _, _, keys in entries)
+
+
 class JobQueue:
     """Ids of the jobs waiting to be claimed, oldest first, grouped by task.
 

@@ -92,16 +92,12 @@ class JobCalls:
             events += self._give_up_job(
                 job, JobOutcome.missed_start_deadline, now, scheduler_id
             )
-        acquired: list[Job] = []
-        acquired_until = now + lease_duration
-        while limit is None or len(acquired) < limit:
-            job = self._jobs.claim_next(scheduler_id, acquired_until, skip_tasks)
-            if job is None:
-                break
-            acquired.append(job.copy())
+        claimed = self._jobs.claim(
+            scheduler_id, now + lease_duration, limit, skip_tasks
+        )
         if skip_tasks:
             self._jobs.wake_skipped()
-        return acquired
+        return [job.copy() for job in claimed]
 
     def release_job(self, scheduler_id: str, job: Job, result: JobResult) -> None:
         """Record ``result`` and remove the job.

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from .._enums import JobOutcome
 from .._structures import Job, JobResult
-from ._indexes import JobQueue, TimeHeap, instant
+from ._indexes import ClaimEnds, JobQueue, TimeHeap, instant
 
 
 class JobTable:
@@ -45,7 +45,7 @@ class JobTable:
         self._waiting = JobQueue()
         self._skipped: set[str] = set()  # skipped by claim_next, to wake
         self._deadlines: TimeHeap[UUID] = TimeHeap()  # waiting jobs only
-        self._leases: TimeHeap[UUID] = TimeHeap()  # claimed jobs only
+        self._leases: ClaimEnds[UUID] = ClaimEnds(self._holds)  # claimed jobs only
         self._claimed_ids: dict[str, set[UUID]] = {}  # by scheduler id
         self._results: dict[UUID, JobResult] = {}
         self._result_expiry: TimeHeap[UUID] = TimeHeap()
@@ -65,14 +65,16 @@ class JobTable:
         """The waiting jobs whose start deadline is before ``now``, oldest first."""
         return [self.jobs[id] for _, id in self._deadlines.pop_until(instant(now) - 1)]
 
-    def claim_next(
+    def claim(
         self,
         scheduler_id: str,
         acquired_until: datetime,
+        limit: int | None,
         skip_tasks: Collection[str] = (),
-    ) -> Job | None:
-        """Claim the oldest waiting job of a task that may run another one and is not
-        in ``skip_tasks`` (those drop out of the queue until :meth:`wake_skipped`)."""
+    ) -> list[Job]:
+        """Claim up to ``limit`` of the oldest waiting jobs of tasks that may run
+        another one and are not in ``skip_tasks`` (those drop out of the queue until
+        :meth:`wake_skipped`)."""
         passed_over = self._is_saturated
         if skip_tasks:
             skipped = self._skipped
@@ -83,31 +85,49 @@ class JobTable:
                     return True
                 return self._is_saturated(task_id)
 
-        while (id := self._waiting.pop(passed_over)) is not None:
-            job = self.jobs.get(id)
+        claimed: list[Job] = []
+        jobs, running = self.jobs, self.running_jobs
+        while limit is None or len(claimed) < limit:
+            id = self._waiting.pop(passed_over)
+            if id is None:
+                break
+            job = jobs.get(id)
             if job is None or job.acquired_by is not None:
                 continue  # released or claimed since it was queued
             job.acquired_by = scheduler_id
             job.acquired_until = acquired_until
             if job.start_deadline is not None:
                 self._deadlines.discard(id)
-            self._leases.set(id, instant(acquired_until))
-            self._claimed_ids.setdefault(scheduler_id, set()).add(id)
-            self.running_jobs[job.task_id] = self.running_jobs.get(job.task_id, 0) + 1
-            return job
-        return None
+            running[job.task_id] = running.get(job.task_id, 0) + 1
+            claimed.append(job)
+        if claimed:
+            ids = [job.id for job in claimed]
+            self._claimed_ids.setdefault(scheduler_id, set()).update(ids)
+            self._leases.add(acquired_until, ids)
+        return claimed
 
     def claimed_by(self, scheduler_id: str) -> list[Job]:
         return self.in_order(self._claimed_ids.get(scheduler_id, ()))
 
     def with_expired_claims(self, now: datetime) -> list[Job]:
-        """Remove from the lease index, and return, the jobs whose claims ended."""
-        return [self.jobs[id] for _, id in self._leases.pop_until(instant(now) - 1)]
+        """The jobs whose claims ended before ``now``, oldest claim first."""
+        return [self.jobs[id] for id in self._leases.ended_before(now)]
 
     def extend(self, scheduler_id: str, job_ids: set[UUID], until: datetime) -> None:
-        for id in job_ids & self._claimed_ids.get(scheduler_id, set()):
+        renewed = list(job_ids & self._claimed_ids.get(scheduler_id, set()))
+        for id in renewed:
             self.jobs[id].acquired_until = until
-            self._leases.set(id, instant(until))
+        if renewed:
+            self._leases.renew(until, renewed)
+
+    def _holds(self, job_id: UUID, until: datetime) -> bool:
+        """Whether the job is claimed until ``until`` (see ClaimEnds)."""
+        job = self.jobs.get(job_id)
+        return (
+            job is not None
+            and job.acquired_by is not None
+            and job.acquired_until == until
+        )
 
     def finish(self, job: Job, result: JobResult) -> None:
         """Remove a job; keep its result until it expires (if it ever should)."""
@@ -167,7 +187,7 @@ class JobTable:
         if not held:
             del self._claimed_ids[job.acquired_by]
         job.acquired_by = job.acquired_until = None
-        self._leases.discard(job.id)
+        self._leases.release()
         running = self.running_jobs[job.task_id] - 1
         if running:
             self.running_jobs[job.task_id] = running

@@ -50,13 +50,15 @@ class MemoryDataStore(JobCalls, DataStore):
     and started again on the same store.
 
     What goes in and out is copied, so assigning to a field of a task, schedule or job
-    you passed in or got back never changes what is stored. Two things are shared
+    you passed in or got back never changes what is stored. Three things are shared
     rather than copied, to stay fast: the ``args``, ``kwargs`` and ``metadata``
-    containers (don't mutate them in place), and triggers. A trigger passed to
-    ``add_schedule()`` or ``release_schedules()`` belongs to the store afterwards; the
-    trigger of a schedule returned by ``acquire_schedules()`` belongs to the claim's
-    holder until it releases the schedule. ``get_schedules()`` returns copies of the
-    triggers, so previewing their fire times is safe.
+    containers (don't mutate them in place), triggers, and the jobs of a schedule's
+    result. A trigger passed to ``add_schedule()`` or ``release_schedules()`` belongs
+    to the store afterwards, and so do the jobs of the results passed to
+    ``release_schedules()`` (a scheduler makes them for the store, one per fire
+    time); the trigger of a schedule returned by ``acquire_schedules()`` belongs to
+    the claim's holder until it releases the schedule. ``get_schedules()`` returns
+    copies of the triggers, so previewing their fire times is safe.
 
     :param history_retention: how long run records are kept (see :meth:`get_runs`);
         ``timedelta(0)`` keeps none, ``None`` keeps them all
@@ -259,7 +261,9 @@ class MemoryDataStore(JobCalls, DataStore):
             if schedule is None:
                 continue
             for job in result.jobs:
-                self._jobs.add(job.copy(acquired_by=None, acquired_until=None))
+                # The job is the store's now (see the class): kept as it is, unclaimed.
+                job.acquired_by = job.acquired_until = None
+                self._jobs.add(job)
                 events.append(new_job_added(now, job.id, job.task_id, job.schedule_id))
             if result.missed and self._runs.enabled:
                 self._runs.add(result.missed)
