@@ -28,15 +28,18 @@ class TimeHeap(Generic[KeyT]):
     """Keys ordered by a time, earliest first; each key has at most one time.
 
     Setting or discarding a key leaves its old heap entry in place and only marks it
-    stale (a token per entry), so both cost O(log n); stale entries are skipped when
-    they reach the top, and the heap is rebuilt when they outnumber the live ones.
+    stale (the live entry of each key is kept, and an entry counts only while it is
+    its key's), so both cost O(log n); stale entries are skipped when they reach the
+    top, and the heap is rebuilt when they outnumber the live ones.
     """
 
     __slots__ = ("_heap", "_live", "_tokens")
 
     def __init__(self) -> None:
+        # (time, token, key): the token keeps keys of one time in the order set,
+        # without comparing the keys themselves.
         self._heap: list[tuple[int, int, KeyT]] = []
-        self._live: dict[KeyT, tuple[int, int]] = {}  # key -> (time, token)
+        self._live: dict[KeyT, tuple[int, int, KeyT]] = {}  # key -> its entry
         self._tokens = count()
 
     def __len__(self) -> int:
@@ -46,9 +49,9 @@ class TimeHeap(Generic[KeyT]):
         return key in self._live
 
     def set(self, key: KeyT, time: int) -> None:
-        token = next(self._tokens)
-        self._live[key] = (time, token)
-        heapq.heappush(self._heap, (time, token, key))
+        entry = (time, next(self._tokens), key)
+        self._live[key] = entry
+        heapq.heappush(self._heap, entry)
         if len(self._heap) > 2 * len(self._live) + 64:
             self._compact()
 
@@ -57,11 +60,11 @@ class TimeHeap(Generic[KeyT]):
 
     def peek(self) -> tuple[int, KeyT] | None:
         """Return the earliest (time, key), or ``None`` when empty."""
-        heap = self._heap
+        heap, live = self._heap, self._live
         while heap:
-            time, token, key = heap[0]
-            if self._live.get(key) == (time, token):
-                return time, key
+            entry = heap[0]
+            if live.get(entry[2]) is entry:
+                return entry[0], entry[2]
             heapq.heappop(heap)
         return None
 
@@ -77,7 +80,7 @@ class TimeHeap(Generic[KeyT]):
             yield first
 
     def _compact(self) -> None:
-        self._heap = [(time, token, key) for key, (time, token) in self._live.items()]
+        self._heap = list(self._live.values())
         heapq.heapify(self._heap)
 
 

@@ -74,16 +74,28 @@ class ScheduleTable:
             candidates = sorted(candidates, key=_fire_order)[:limit]
         else:  # the usual case: the heap gave them earliest first already
             candidates = popped
+        claimed = self._claimed_ids.setdefault(scheduler_id, set())
+        # Each can be claimed again when its claim ends, since it is due by then
+        # (unless the lease is shorter than the claim is made ahead: see _index).
+        claim_ends = instant(acquired_until) + 1
+        indexed_by_claim = claim_ends > due_us
         for schedule in candidates:
-            if schedule.acquired_by not in (None, scheduler_id):
-                # Taking over an expired claim: the old holder may still use the
-                # trigger object, so the new holder gets its own.
-                schedule.trigger = deepcopy(schedule.trigger)
-            self._unclaim(schedule)
+            holder = schedule.acquired_by
+            if holder != scheduler_id:
+                if holder is not None:
+                    # Taking over an expired claim: the old holder may still use
+                    # the trigger object, so the new holder gets its own.
+                    schedule.trigger = deepcopy(schedule.trigger)
+                    self._unclaim(schedule)
+                claimed.add(schedule.id)
             schedule.acquired_by = scheduler_id
             schedule.acquired_until = acquired_until
-            self._claimed_ids.setdefault(scheduler_id, set()).add(schedule.id)
-            self._index(schedule)
+            if indexed_by_claim:
+                self._claim_times.set(schedule.id, claim_ends)
+            else:
+                self._index(schedule)
+        if not claimed:
+            del self._claimed_ids[scheduler_id]
         if candidates is not popped:
             chosen_ids = {schedule.id for schedule in candidates}
             for schedule in popped:  # those left out by the limit go back

@@ -226,7 +226,13 @@ class TaskAndScheduleChecks:
             store = running_store.store
             await running_store.add_schedule("s", utcnow())
             assert ids(await store.acquire_schedules("one", LONG_LEASE, 10)) == ["s"]
-            assert ids(await store.acquire_schedules("one", LONG_LEASE, 10)) == ["s"]
+            [again] = await store.acquire_schedules("one", LONG_LEASE, 10)
+            assert again.acquired_by == "one"
+            # Claimed twice, it is released once, and then free for anyone.
+            await store.release_schedules("one", [advanced(again)])
+            [stored] = await store.get_schedules()
+            assert (stored.acquired_by, stored.acquired_until) == (None, None)
+            assert await store.acquire_schedules("two", LONG_LEASE, 10) == []
 
     async def test_release_schedules_stores_progress_and_drops_claims(
         self, datastore: Any
