@@ -147,3 +147,23 @@ def test_a_run_record_made_from_a_result_equals_the_one_its_constructor_makes(
     annotated = Annotated.for_result(job, result, "worker-1")
     assert (type(annotated), annotated.note) == (Annotated, "none")
     assert annotated.job_id == job.id
+
+
+def test_a_builder_fills_a_frozen_class_with_or_without_slots() -> None:
+    from apsnb._structures import positional_builder
+
+    @dataclass(frozen=True)
+    class Plain:
+        first: int
+        second: str = "two"
+
+    @dataclass(frozen=True, slots=True)
+    class Slotted:
+        first: int
+        second: str = "two"
+
+    for cls in (Plain, Slotted):
+        built = positional_builder(cls)(1, "zwei")
+        assert built == cls(1, "zwei")
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            built.first = 2  # type: ignore[misc]

@@ -9,14 +9,15 @@ from itertools import count, islice
 
 from .._enums import JobOutcome
 from .._runs import RunRecord, keeps_runs
-from ._indexes import instant
 
 
 class RunLog:
     """Run records ordered by ``finished_at``, then by when they were added.
 
     Records nearly always arrive in time order, so keeping the list sorted costs an
-    append. Not thread safe: the store calls it under its lock.
+    append. They are ordered by their aware ``finished_at`` itself, which compares as
+    the instant it is in any time zone. Not thread safe: the store calls it under
+    its lock.
 
     :param retention: how long a record is kept (``None``: for ever; zero: none is
         kept at all)
@@ -29,7 +30,7 @@ class RunLog:
     def __init__(self, retention: timedelta | None, limit: int | None) -> None:
         self.retention = retention
         self.limit = limit
-        self._entries: list[tuple[int, int, RunRecord]] = []
+        self._entries: list[tuple[datetime, int, RunRecord]] = []
         self._sequence = count()
 
     @property
@@ -39,7 +40,7 @@ class RunLog:
     def add(self, records: Iterable[RunRecord]) -> None:
         entries = self._entries
         for record in records:
-            entry = (instant(record.finished_at), next(self._sequence), record)
+            entry = (record.finished_at, next(self._sequence), record)
             if not entries or entries[-1] < entry:
                 entries.append(entry)
             else:
@@ -67,7 +68,7 @@ class RunLog:
         """Drop the records older than the retention period."""
         if self.retention is None:
             return
-        cutoff = bisect_left(self._entries, (instant(now - self.retention), -1))
+        cutoff = bisect_left(self._entries, (now - self.retention, -1))
         del self._entries[:cutoff]
 
     def newest_first(
@@ -81,12 +82,12 @@ class RunLog:
     ) -> list[RunRecord]:
         """The records that match, newest first (``since`` inclusive, ``until`` not)."""
         entries = self._entries
-        start = 0 if since is None else bisect_left(entries, (instant(since), -1))
+        start = 0 if since is None else bisect_left(entries, (since, -1))
         if self.limit is not None:
             start = max(start, len(entries) - self.limit)  # the chunk not yet dropped
         end = len(entries)
         if until is not None:
-            end = bisect_left(entries, (instant(until), -1))
+            end = bisect_left(entries, (until, -1))
         matching: Iterator[RunRecord] = (
             record
             for record in (entries[i][2] for i in range(end - 1, start - 1, -1))
