@@ -560,6 +560,62 @@ def test_a_fired_job_carries_every_setting_of_its_schedule() -> None:
     )
 
 
+class Replays(Trigger):
+    """Returns the given values from next(), in turn (then None)."""
+
+    def __init__(self, *values: object) -> None:
+        self.values = list(values)
+
+    def next(self) -> Any:
+        return self.values.pop(0) if self.values else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"version": 1}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.values = []
+
+
+@pytest.mark.parametrize(
+    ("after_first", "message"),
+    [
+        (lambda first: first, "not later than the fire time before it"),
+        (lambda first: first - timedelta(seconds=1), "not later than"),
+        (lambda first: first.replace(tzinfo=None), "without tzinfo"),
+        (lambda first: first.isoformat(), "a str"),
+    ],
+)
+def test_a_due_schedule_refuses_a_fire_time_its_trigger_cannot_give(
+    after_first: Any, message: str
+) -> None:
+    from apsnb import Schedule
+    from apsnb._schedulers._firing import due_fire_times
+
+    first = now() - timedelta(minutes=5)
+    trigger = Replays(after_first(first))
+    schedule = Schedule(id="s", task_id="t", trigger=trigger, next_fire_time=first)
+    with pytest.raises(InvalidFireTime, match=message):
+        due_fire_times(schedule, now())
+
+
+def test_a_due_schedule_gives_every_missed_fire_time_and_the_next_one() -> None:
+    from apsnb import CoalescePolicy, Schedule
+    from apsnb._schedulers._firing import due_fire_times
+
+    first = now() - timedelta(minutes=3, seconds=30)
+    trigger = IntervalTrigger(minutes=1, start_time=first)
+    schedule = Schedule(
+        id="s",
+        task_id="t",
+        trigger=trigger,
+        coalesce=CoalescePolicy.all,
+        next_fire_time=trigger.next(),
+    )
+    fire_times, next_fire_time, count = due_fire_times(schedule, now())
+    assert fire_times == [first + timedelta(minutes=n) for n in range(4)]
+    assert (next_fire_time, count) == (first + timedelta(minutes=4), 4)
+
+
 async def test_a_task_bound_by_id_says_so_in_its_repr(scheduler: Any) -> None:
     def refresh() -> None:
         pass

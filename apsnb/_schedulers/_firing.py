@@ -48,22 +48,30 @@ def due_fire_times(
     limit = MAX_JOBS_PER_PASS if keep_all else MAX_SKIPPED_PER_PASS
     kept = limit if keep_all else MAX_LISTED_SKIPS + 2
     fire_times: list[datetime] = []
+    trigger = schedule.trigger
     next_fire_time = schedule.next_fire_time
+    stamp = None if next_fire_time is None else next_fire_time.timestamp()
     now_stamp = now.timestamp()
     count = 0
-    while next_fire_time is not None and next_fire_time.timestamp() <= now_stamp:
+    while stamp is not None and stamp <= now_stamp:
         if count < kept:
-            fire_times.append(next_fire_time)
+            fire_times.append(next_fire_time)  # type: ignore[arg-type]
         else:
-            fire_times[-1] = next_fire_time  # beyond the listed ones, only the latest
+            fire_times[-1] = next_fire_time  # type: ignore[call-overload]
         count += 1
-        previous_stamp = next_fire_time.timestamp()
         # A naive value would break every comparison after it, and a repeated or
         # earlier one would fire forever: refuse them here, where the loop finishes
-        # the schedule of a trigger that raises.
-        next_fire_time = checked_fire_time(schedule.trigger, schedule.trigger.next())
-        if next_fire_time is not None:
-            check_later(schedule.trigger, next_fire_time, previous_stamp)
+        # the schedule of a trigger that raises. (The checks are called only when
+        # they would fail: they run once per fire time.)
+        next_fire_time = trigger.next()
+        if next_fire_time is None:
+            stamp = None
+        else:
+            if type(next_fire_time) is not datetime or next_fire_time.tzinfo is None:
+                checked_fire_time(trigger, next_fire_time)
+            previous_stamp, stamp = stamp, next_fire_time.timestamp()
+            if stamp <= previous_stamp:
+                check_later(trigger, next_fire_time, previous_stamp)
         if count >= limit:
             break
     return fire_times, next_fire_time, count
@@ -110,8 +118,13 @@ def jobs_for(
         grace = task.misfire_grace_time
     jobs = []
     executor = schedule.job_executor or task.job_executor or default_executor
+    max_jitter = schedule.max_jitter
     for fire_time in coalesced(fire_times, schedule.coalesce):
-        jitter = jitter_for(fire_time, next_fire_time, schedule.max_jitter)
+        jitter = (
+            jitter_for(fire_time, next_fire_time, max_jitter)
+            if max_jitter
+            else _NO_JITTER
+        )
         jobs.append(
             _new_job(
                 new_job_id(),
@@ -145,7 +158,7 @@ def jobs_for(
         fire_times[-1] if fire_times else schedule.last_fire_time,  # last_fire_time
         next_fire_time,
         tuple(jobs),
-        tuple(missed),
+        tuple(missed) if missed else (),
     )
 
 
