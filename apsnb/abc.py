@@ -189,6 +189,17 @@ class AsyncEventBroker(metaclass=ABCMeta):
     async def publish_local(self, event: Event) -> None:
         """Deliver ``event`` to this process's subscribers only."""
 
+    async def publish_local_all(self, events: Iterable[Event]) -> None:
+        """Deliver several events to this process's subscribers, in order, as
+        :meth:`publish_local` does each.
+
+        A scheduler announces a batch of released jobs this way. This default
+        publishes them one by one; a broker that can hand over a batch more cheaply
+        overrides it.
+        """
+        for event in events:
+            await self.publish_local(event)
+
     def wants(self, event_type: type[Event]) -> bool:
         """See :meth:`EventBroker.wants`. Not a coroutine: a quick look, which may
         be taken from any thread."""

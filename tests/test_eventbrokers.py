@@ -509,6 +509,54 @@ async def test_other_sync_brokers_are_called_in_a_worker_thread() -> None:
     await view.stop()
 
 
+class LocalPublishingBroker(LocalEventBroker):
+    """A broker that notes the thread of each local publish (as ForwardingBroker)."""
+
+    __slots__ = ("blocking", "local_threads")
+
+    def __init__(self, *, blocking: bool) -> None:
+        super().__init__()
+        self.blocking = blocking  # whether views call it in a worker thread
+        self.local_threads: list[int] = []
+
+    def publish_local(self, event: Event) -> None:
+        self.local_threads.append(threading.get_ident())
+        super().publish_local(event)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("blocking", [True, False])
+async def test_a_batch_published_locally_through_a_view_arrives_in_order(
+    blocking: bool,
+) -> None:
+    broker = LocalPublishingBroker(blocking=blocking)
+    view = as_async_broker(broker)
+    received: list[Event] = []
+    view.subscribe(received.append)
+    batch = [task_added(number) for number in range(5)]
+    await view.publish_local_all(batch)
+    await wait_for(lambda: len(received) == 5)
+    assert received == batch
+    if blocking:  # one hop to a worker thread for the whole batch
+        assert len(set(broker.local_threads)) == 1
+        assert broker.local_threads[0] != threading.get_ident()
+    else:
+        assert broker.local_threads == [threading.get_ident()] * 5
+
+
+@pytest.mark.anyio
+async def test_an_async_local_broker_publishes_a_batch_locally_in_order() -> None:
+    broker = AsyncLocalEventBroker()
+    tasks_only: list[Event] = []
+    broker.subscribe(tasks_only.append, {TaskAdded})
+    batch = [task_added(1), job_added(), task_added(2)]
+    await broker.publish_local_all(batch)
+    assert tasks_only == [batch[0], batch[2]]
+    # A broker of its own: the default publishes the events one by one.
+    await AsyncEventBroker.publish_local_all(broker, [last := task_added(3)])
+    assert tasks_only[-1] is last
+
+
 @pytest.mark.anyio
 async def test_other_async_brokers_are_called_on_their_loop_from_worker_threads() -> (
     None

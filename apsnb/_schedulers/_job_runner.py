@@ -261,9 +261,9 @@ class JobRunner:
                 finally:
                     self.storing = 0
                 if stored:
-                    publish = self.scheduler.event_broker.publish_local
-                    for released, released_result in batch:
-                        await publish(self._released(released, released_result))
+                    await self.scheduler.event_broker.publish_local_all(
+                        [self._released(job, result) for job, result in batch]
+                    )
                 for released, _ in batch:
                     self.running_jobs.discard(released.id)
                 self.jobs_changed.set()

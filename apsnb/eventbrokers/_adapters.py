@@ -91,6 +91,9 @@ class _SyncBrokerInThreads(AsyncEventBroker):
     async def publish_local(self, event: Event) -> None:
         await anyio.to_thread.run_sync(self._broker.publish_local, event)
 
+    async def publish_local_all(self, events: Iterable[Event]) -> None:
+        await anyio.to_thread.run_sync(_publish_each_local, self._broker, events)
+
     def wants(self, event_type: type[Event]) -> bool:
         return self._broker.wants(event_type)
 
@@ -116,6 +119,9 @@ class _SyncBrokerInline(_SyncBrokerInThreads):
 
     async def publish_local(self, event: Event) -> None:
         self._broker.publish_local(event)
+
+    async def publish_local_all(self, events: Iterable[Event]) -> None:
+        _publish_each_local(self._broker, events)
 
 
 class _AsyncBrokerFromThreads(EventBroker):
@@ -156,3 +162,8 @@ class _AsyncBrokerFromThreads(EventBroker):
         return anyio.from_thread.run_sync(
             partial(self._broker.subscribe, callback, event_types, one_shot=one_shot)
         )
+
+
+def _publish_each_local(broker: EventBroker, events: Iterable[Event]) -> None:
+    for event in events:
+        broker.publish_local(event)

@@ -96,3 +96,6 @@ class AsyncLocalEventBroker(_LocalBroker, AsyncEventBroker):
 
     async def publish_local(self, event: Event) -> None:
         self._core.publish(event)
+
+    async def publish_local_all(self, events: Iterable[Event]) -> None:
+        self._core.publish_all(events)
