@@ -195,7 +195,9 @@ class JobReleased(SchedulerEvent):
             output,
         )
         if cls is not JobReleased:  # a subclass may have fields of its own
-            return cls(**dict(zip(cls.__dataclass_fields__, values, strict=False)))
+            return cls(
+                **dict(zip(JobReleased.__dataclass_fields__, values, strict=True))
+            )
         return _build_job_released(*values)
 
 

@@ -410,7 +410,7 @@ class JobResult:
             return_value,
         )
         if cls is not JobResult:  # a subclass may have fields of its own
-            return cls(**dict(zip(cls.__dataclass_fields__, values, strict=False)))
+            return cls(**dict(zip(JobResult.__dataclass_fields__, values, strict=True)))
         return _new_job_result(*values)
 
     def marshal(self) -> dict[str, Any]:

@@ -134,9 +134,9 @@ class ClaimEnds(Generic[KeyT]):
         if self._size > 2 * self._live + 64:
             holds = self._holds
             entries = [
-                (end, token, live)
-                for end, token, keys in self._heap
-                if (live := [key for key in keys if holds(key, end)])
+                (entry_end, token, live)
+                for entry_end, token, entry_keys in self._heap
+                if (live := [key for key in entry_keys if holds(key, entry_end)])
             ]
             heapq.heapify(entries)
             self._heap = entries
