@@ -280,4 +280,4 @@ def check_killed_worker_s_work_is_taken_over_or_abandoned(
     opened = store.open()
     opened.cleanup()
     opened.stop()
-    assert store.claimed() == []
+    assert store.claimed() == [], [process.log() for process in survivors]

@@ -723,3 +723,37 @@ def test_schedules_claimed_ahead_wait_and_overdue_ones_do_not() -> None:
     )
     due, later = due_now([overdue, ahead, finished])
     assert (due, later) == ([overdue, finished], [ahead])
+
+
+class ClaimsFarAhead(MemoryDataStore):
+    """Claims schedules due in the next ten seconds: a store whose claims take long
+    is claimed from that far ahead of a fire time."""
+
+    def acquire_schedules(
+        self,
+        scheduler_id: str,
+        lease_duration: timedelta,
+        limit: int,
+        *,
+        due_by: datetime | None = None,
+    ) -> list[Schedule]:
+        due_by = (due_by or now()) + timedelta(seconds=10)
+        return super().acquire_schedules(
+            scheduler_id, lease_duration, limit, due_by=due_by
+        )
+
+
+async def test_a_stopping_scheduler_hands_back_the_schedules_it_claimed_ahead() -> None:
+    # Otherwise no other scheduler could fire them until the claim ran out.
+    store = ClaimsFarAhead()
+    scheduler = AsyncScheduler(store, identity="leaving")
+    fire_time = now() + timedelta(seconds=5)
+    await scheduler.add_schedule(add, DateTrigger(fire_time), args=(1, 2), id="soon")
+    await scheduler.start_in_background()
+    await wait_for(lambda: store.get_schedules()[0].acquired_by == "leaving")
+    await scheduler.stop()
+    [schedule] = store.get_schedules()
+    assert (schedule.acquired_by, schedule.next_fire_time) == (None, fire_time)
+    assert store.get_jobs() == []
+    claimed = store.acquire_schedules("staying", timedelta(minutes=1), 10)
+    assert [schedule.id for schedule in claimed] == ["soon"]

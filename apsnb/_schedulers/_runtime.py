@@ -167,10 +167,17 @@ class Runtime:
                 # deadline); those claimed ahead, at their fire time.
                 due, ahead = due_now(schedules)
                 if due:
-                    await self._fire(due)
+                    await self._fire_claimed(due)
                 if ahead:
-                    await until_due(ahead)
-                    await self._fire(ahead)
+                    try:
+                        await until_due(ahead)
+                    except anyio.get_cancelled_exc_class():
+                        # Stopping: the others may fire them, now rather than
+                        # when this scheduler's claim would have run out.
+                        with anyio.CancelScope(shield=True):
+                            await self._give_back(ahead)
+                        raise
+                    await self._fire_claimed(ahead)
                 if len(schedules) == SCHEDULE_BATCH:
                     continue  # more may be due
             next_time = await store.get_next_schedule_run_time()
@@ -193,6 +200,37 @@ class Runtime:
             rest = (next_time - utcnow()).total_seconds() - ahead
             if rest > 0:
                 await self.schedules_changed.wait(rest)
+
+    async def _fire_claimed(self, schedules: list[Schedule]) -> None:
+        """Fire claimed schedules and release them, even if the scheduler stops
+        meanwhile: a claim dropped halfway would hold its schedules back from every
+        other scheduler until it ran out. (The store calls are bounded by the
+        store's own retries.)"""
+        with anyio.CancelScope(shield=True):
+            await self._fire(schedules)
+
+    async def _give_back(self, schedules: list[Schedule]) -> None:
+        """Release schedules claimed ahead of their fire time, unfired."""
+        unchanged = [
+            ScheduleResult(
+                schedule_id=schedule.id,
+                task_id=schedule.task_id,
+                trigger=schedule.trigger,
+                last_fire_time=schedule.last_fire_time,
+                next_fire_time=schedule.next_fire_time,
+            )
+            for schedule in schedules
+        ]
+        try:
+            await self.scheduler.data_store.release_schedules(
+                self.scheduler.identity, unchanged
+            )
+        except Exception:
+            self.logger.exception(
+                "could not hand back %d schedule(s) claimed ahead of their fire "
+                "time; other schedulers take them when the claim runs out",
+                len(schedules),
+            )
 
     async def _fire(self, schedules: list[Any]) -> None:
         now = utcnow()
