@@ -133,6 +133,29 @@ def test_a_run_injects_its_parameters_and_keeps_the_executed_copy(
     assert os.getcwd() != str(tmp_path / "reports")  # this process stayed put
 
 
+def test_what_the_kernel_process_writes_is_logged_a_record_per_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Outside any cell's output: a C library's warning, a subprocess, os.write.
+    notebook = write_notebook(
+        tmp_path / "noisy.ipynb", "import os\nos.write(2, b'low level\\nsecond\\n')"
+    )
+    with caplog.at_level("INFO", logger="apsnb.kernel"):
+        result = run_notebook(notebook)
+        deadline = time.monotonic() + 10  # its reader may still be draining the pipe
+        while len(kernel_lines(caplog)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert kernel_lines(caplog)[-2:] == [
+        "kernel of noisy.ipynb: low level",
+        "kernel of noisy.ipynb: second",
+    ]
+    assert "low level" not in outputs(Path(result["output_path"]))
+
+
+def kernel_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "apsnb.kernel"]
+
+
 def test_a_failing_cell_is_named_and_its_copy_is_written(tmp_path: Path) -> None:
     notebook = failing_notebook(tmp_path)
     with pytest.raises(NotebookFailed) as caught:

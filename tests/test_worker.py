@@ -207,12 +207,9 @@ def test_sigterm_stops_the_worker_cleanly(worker_run: WorkerRun) -> None:
 
 
 def test_the_worker_logs_one_line_per_event(worker_run: WorkerRun) -> None:
-    # A kernel's own messages pass through as it writes them (one is killed here).
-    lines = [
-        line
-        for line in worker_run.log.splitlines()
-        if not line.startswith("[IPKernelApp]")
-    ]
+    # A kernel's own output (its warnings; a traceback as it shuts down, which
+    # ipykernel sometimes prints) is logged too, a record per line.
+    lines = worker_run.log.splitlines()
     assert lines and all(LOG_LINE.match(line) for line in lines), worker_run.log
     assert sum("started schedule 'report'" in line for line in lines) == 1
     assert sum("finished schedule 'report': success" in line for line in lines) == 1

@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -26,6 +27,9 @@ _KILL_RETRY = 0.2
 #: The kernel managers of the runs under way in this process.
 _live: set[Any] = set()
 _live_lock = threading.Lock()
+#: What a kernel's process writes outside its cells (its own warnings, a crash's
+#: last words, a traceback as it shuts down): one record per line.
+kernel_logger = logging.getLogger("apsnb.kernel")
 
 
 def stop_running_kernels() -> int:
@@ -142,7 +146,7 @@ def _run(outcome: Execution, run: Run) -> None:
             progress_bar=False,
             # nbclient makes the manager, so it also shuts the kernel down and
             # closes its sockets, however the run ends.
-            kernel_manager_class=_manager_class(managers, sockets),
+            kernel_manager_class=_manager_class(managers, sockets, run.source.name),
             # The kernel starts in the notebook's folder, as in Jupyter; papermill's
             # own cwd= would change this whole process's current folder.
             resources={"metadata": {"path": str(run.source.parent)}},
@@ -164,9 +168,10 @@ def _run(outcome: Execution, run: Run) -> None:
             shutil.rmtree(sockets, ignore_errors=True)
 
 
-def _manager_class(managers: list[Any], sockets: str | None) -> type:
+def _manager_class(managers: list[Any], sockets: str | None, name: str) -> type:
     """A kernel manager class that makes its instances known to this run (for its
-    deadline, and for :func:`stop_running_kernels`), on local sockets if possible."""
+    deadline, and for :func:`stop_running_kernels`), on local sockets if possible,
+    and logs what its kernel's process writes (see :data:`kernel_logger`)."""
     from jupyter_client.manager import AsyncKernelManager
 
     class RunKernelManager(AsyncKernelManager):  # type: ignore[misc]
@@ -180,7 +185,30 @@ def _manager_class(managers: list[Any], sockets: str | None) -> type:
             with _live_lock:
                 _live.add(self)
 
+        async def start_kernel(self, **options: Any) -> None:
+            # Written straight to the inherited stderr, it would break a worker's
+            # log into lines that are not records, and reach no handler elsewhere.
+            options.update(stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            await super().start_kernel(**options)
+            output = getattr(getattr(self.provisioner, "process", None), "stdout", None)
+            if output is not None:
+                threading.Thread(
+                    target=_log_lines,
+                    args=(output, name),
+                    name=f"apsnb-kernel-output {name}",
+                    daemon=True,
+                ).start()
+
     return RunKernelManager
+
+
+def _log_lines(stream: Any, name: str) -> None:
+    """Log each line a kernel's process writes, until it closes its end."""
+    with stream:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode(errors="replace").rstrip()
+            if line.strip():
+                kernel_logger.info("kernel of %s: %s", name, line)
 
 
 def _close_thread_loop() -> None:
