@@ -211,16 +211,7 @@ class Runtime:
 
     async def _give_back(self, schedules: list[Schedule]) -> None:
         """Release schedules claimed ahead of their fire time, unfired."""
-        unchanged = [
-            ScheduleResult(
-                schedule_id=schedule.id,
-                task_id=schedule.task_id,
-                trigger=schedule.trigger,
-                last_fire_time=schedule.last_fire_time,
-                next_fire_time=schedule.next_fire_time,
-            )
-            for schedule in schedules
-        ]
+        unchanged = [_unfired(schedule) for schedule in schedules]
         try:
             await self.scheduler.data_store.release_schedules(
                 self.scheduler.identity, unchanged
@@ -265,7 +256,7 @@ class Runtime:
                     "(the others go on)",
                     schedule.id,
                 )
-                result = _finished(schedule)
+                result = _unfired(schedule, finished=True)
             results.append(result)
         # The store adds the jobs as it releases the schedules, in one step, and
         # hands back the ones this scheduler may start at once.
@@ -400,12 +391,13 @@ class Runtime:
                 )
 
 
-def _finished(schedule: Schedule) -> ScheduleResult:
-    """The result that ends a schedule: no next fire time, no jobs."""
+def _unfired(schedule: Schedule, *, finished: bool = False) -> ScheduleResult:
+    """A result that releases a schedule with no jobs: as it was claimed, or
+    ``finished`` (no next fire time, which ends it)."""
     return ScheduleResult(
         schedule_id=schedule.id,
         task_id=schedule.task_id,
         trigger=schedule.trigger,
         last_fire_time=schedule.last_fire_time,
-        next_fire_time=None,
+        next_fire_time=None if finished else schedule.next_fire_time,
     )
